@@ -1,0 +1,42 @@
+"""The ``cline-bridge`` command line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from cline_bridge import __version__
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cline-bridge",
+        description="Drive the Cline coding agent from outside its panel.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="speak LSP over stdio (what editors start)")
+    # vscode-languageclient appends --stdio; stdio is the only transport, so it changes nothing.
+    serve.add_argument("--stdio", action="store_true", help="accepted for LSP clients; the default")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 success, 1 error, 2 usage error)."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args.log_level)
+    return 2  # pragma: no cover - argparse rejects unknown commands first
+
+
+def serve(log_level: str) -> int:
+    # Imported here so that `--help` and `--version` answer without loading pygls.
+    from cline_bridge.logs import configure_logging
+    from cline_bridge.server import create_server
+
+    configure_logging(log_level)
+    create_server().start_io()
+    return 0

@@ -1,0 +1,92 @@
+"""The sidecar's language server: state, lifecycle and the status command."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
+from pygls.lsp.server import LanguageServer
+
+from cline_bridge import __version__, protocol, tasks
+from cline_bridge.hosts import EditorHost, TaskHost, UnavailableHost
+from cline_bridge.logs import PACKAGE_LOGGER, ClientLogHandler
+from cline_bridge.settings import Settings
+
+if TYPE_CHECKING:
+    from pygls.server import ServerErrors
+
+logger = logging.getLogger(__name__)
+
+
+class BridgeServer(LanguageServer):
+    """pygls's ``LanguageServer`` with the sidecar's settings and its task host."""
+
+    def __init__(self) -> None:
+        super().__init__(protocol.SERVER_NAME, __version__, protocol_cls=protocol.BridgeProtocol)
+        self.settings = Settings()
+        self.host: TaskHost = UnavailableHost()
+        self.client_log = ClientLogHandler(self)
+
+    def configure(self, params: types.InitializeParams) -> None:
+        """Read the client's options and choose the task host, once, at initialize."""
+        self.settings = Settings.from_initialization_options(
+            params.initialization_options, os.environ
+        )
+        if self.settings.cline_api:
+            self.host = EditorHost(self.protocol, self.settings.host_request_timeout)
+        else:
+            self.host = UnavailableHost()
+
+    def report_server_error(self, error: Exception, source: ServerErrors) -> None:
+        # A failed request has already been answered with its error. For anything else pygls
+        # would pop up a message in the editor; a log line is enough.
+        if source is not FeatureRequestError:
+            logger.error("internal error (%s): %s", source.__name__, error)
+
+    def status(self) -> dict[str, Any]:
+        """The ``clineBridge.status`` result. It names whether a key is set, never the key."""
+        return {
+            "name": protocol.SERVER_NAME,
+            "version": __version__,
+            "pid": os.getpid(),
+            "host": self.host.name,
+            "apiBaseUrl": self.settings.api_base_url,
+            "apiKeyConfigured": self.settings.api_key is not None,
+            "model": self.settings.model,
+            "workspaceFolders": [folder.uri for folder in self.workspace.folders.values()],
+            # The control endpoint for scripts is not part of this version yet.
+            "control": None,
+        }
+
+
+def create_server() -> BridgeServer:
+    server = BridgeServer()
+    logging.getLogger(PACKAGE_LOGGER).addHandler(server.client_log)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: BridgeServer, params: types.InitializeParams) -> None:
+        ls.configure(params)
+        client = params.client_info.name if params.client_info else "an unnamed client"
+        logger.info("initialize from %s: host %s", client, ls.host.name)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: BridgeServer, params: types.InitializedParams) -> None:
+        ls.client_log.activate()
+        logger.info(
+            "cline-bridge %s ready, pid %d, host %s", __version__, os.getpid(), ls.host.name
+        )
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: BridgeServer, params: None) -> None:
+        logger.info("shutting down")
+        await ls.host.close()
+
+    @server.command(protocol.CMD_STATUS)
+    def status(ls: BridgeServer, *arguments: Any) -> dict[str, Any]:
+        return ls.status()
+
+    tasks.register(server)
+    return server
