@@ -82,9 +82,12 @@ class ArrivalOrder:
         try:
             yield wait_turn
         finally:
-            mine.set_result(None)
-            if self._last is mine:
-                self._last = None
+            # A command that fails or is cancelled before its turn must not let the next one
+            # overtake the commands before it: its place is free only once theirs are.
+            if previous is None or previous.done():
+                mine.set_result(None)
+            else:
+                previous.add_done_callback(lambda _: mine.set_result(None))
 
 
 def register(server: BridgeServer) -> None:

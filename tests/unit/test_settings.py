@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from cline_bridge.settings import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_HOST_REQUEST_TIMEOUT,
+    Secret,
+    Settings,
+)
+
+
+def test_defaults_without_options_or_environment() -> None:
+    settings = Settings.from_initialization_options(None, {})
+
+    assert settings == Settings()
+    assert settings.api_base_url == DEFAULT_API_BASE_URL
+    assert settings.cline_api is False
+    assert settings.control is True
+
+
+def test_options_win_over_the_environment() -> None:
+    settings = Settings.from_initialization_options(
+        {"apiKey": "from-options", "apiBaseUrl": "http://127.0.0.1:9/v1/", "model": "a/b"},
+        {"CLINE_API_KEY": "from-env", "CLINE_API_BASE_URL": "http://env", "CLINE_MODEL": "c/d"},
+    )
+
+    assert settings.api_key == Secret("from-options")
+    assert settings.api_base_url == "http://127.0.0.1:9/v1"
+    assert settings.model == "a/b"
+
+
+def test_the_environment_fills_what_options_leave_out() -> None:
+    settings = Settings.from_initialization_options(
+        {}, {"CLINE_API_KEY": "k", "CLINE_API_BASE_URL": "http://env/v1", "CLINE_MODEL": "c/d"}
+    )
+
+    assert settings.api_key == Secret("k")
+    assert (settings.api_base_url, settings.model) == ("http://env/v1", "c/d")
+
+
+def test_values_of_the_wrong_type_fall_back_to_defaults() -> None:
+    settings = Settings.from_initialization_options(
+        {
+            "clineApi": "true",
+            "control": 0,
+            "hostRequestTimeout": -5,
+            "acp": {"command": "cline --acp", "env": {"A": 1}},
+        },
+        {},
+    )
+
+    assert settings.cline_api is False
+    assert settings.control is True
+    assert settings.host_request_timeout == DEFAULT_HOST_REQUEST_TIMEOUT
+    assert settings.acp_command == ("cline", "--acp")
+    assert settings.acp_env == {}
+
+
+def test_options_that_are_not_an_object_are_ignored() -> None:
+    assert Settings.from_initialization_options(["clineApi"], {}) == Settings()
+
+
+def test_a_secret_never_shows_itself() -> None:
+    secret = Secret("sk-live-123")
+    settings = Settings(api_key=secret)
+
+    for text in (repr(secret), str(secret), f"{secret}", repr(settings), str(settings)):
+        assert "sk-live-123" not in text
+    assert secret.reveal() == "sk-live-123"
