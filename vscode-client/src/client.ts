@@ -1,0 +1,306 @@
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  ExecuteCommandRequest,
+  LanguageClient,
+  ResponseError,
+  RevealOutputChannelOn,
+  State,
+  TransportKind,
+  type ErrorHandler,
+  type Executable,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import { ClineForwarder, type SendMessageParams, type StartNewTaskParams } from "./cline";
+import type { ExecuteCommandRequest as PaletteRequest, Sidecar } from "./commands";
+import { CLIENT_ID, CLINE_UNAVAILABLE_CODE, ClientRequests, DISPLAY_NAME, Settings } from "./constants";
+import { errorMessage } from "./extensions";
+import { findPython, formatCommand, type Interpreter } from "./python";
+import { stderrClassifier } from "./serverOutput";
+
+export type BridgeState = "starting" | "running" | "stopped";
+
+export interface BridgeStatus {
+  readonly state: BridgeState;
+  /** One line for the status bar tooltip: the interpreter, or why the sidecar is not running. */
+  readonly detail: string;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 2_000;
+
+/**
+ * Owns the sidecar's language client. Every start, stop and restart runs through one queue, so a
+ * settings change during start-up cannot race it; restarts coalesce to at most one waiting.
+ */
+export class BridgeClient implements Sidecar, vscode.Disposable {
+  private client: SidecarLanguageClient | undefined;
+  private clientSubscription: vscode.Disposable | undefined;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private pendingRestart: Promise<void> | undefined;
+  private disposed = false;
+  private running: { interpreter: Interpreter; version: string } | undefined;
+  /** The sidecar's last error-level stderr line: says why it failed better than a closed connection. */
+  private lastServerError: string | undefined;
+  private current: BridgeStatus = { state: "stopped", detail: "Not started yet" };
+  private readonly statusEmitter = new vscode.EventEmitter<BridgeStatus>();
+  private readonly cline = new ClineForwarder(vscode.extensions);
+
+  readonly onDidChangeStatus = this.statusEmitter.event;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly channel: vscode.LogOutputChannel,
+  ) {}
+
+  get status(): BridgeStatus {
+    return this.current;
+  }
+
+  /** Starts the sidecar unless it is already up. */
+  start(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.client) {
+        await this.startClient();
+      }
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.stopClient());
+  }
+
+  restart(): Promise<void> {
+    if (!this.pendingRestart) {
+      const restart = this.enqueue(async () => {
+        // From here on a new request must queue another restart: this one may have read old settings.
+        this.pendingRestart = undefined;
+        await this.stopClient();
+        await this.startClient();
+      });
+      this.pendingRestart = restart;
+    }
+    return this.pendingRestart;
+  }
+
+  async ready(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, READY_TIMEOUT_MS);
+    });
+    await Promise.race([this.lifecycle, timeout]);
+    clearTimeout(timer);
+    return this.client?.isRunning() ?? false;
+  }
+
+  async executeCommand(request: PaletteRequest): Promise<unknown> {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      throw new Error("the sidecar is not running");
+    }
+    this.channel.info(`Sending ${request.command}`);
+    return client.sendRequest(ExecuteCommandRequest.type, { command: request.command, arguments: request.arguments });
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.stop();
+    this.statusEmitter.dispose();
+  }
+
+  private enqueue(operation: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(operation);
+    this.lifecycle = run.catch((error: unknown) => this.channel.error(`Sidecar lifecycle failed: ${errorMessage(error)}`));
+    return run;
+  }
+
+  private setStatus(state: BridgeState, detail: string): void {
+    this.current = { state, detail };
+    this.statusEmitter.fire(this.current);
+  }
+
+  private async startClient(): Promise<void> {
+    if (this.disposed) {
+      return;
+    }
+    this.setStatus("starting", "Checking the Python interpreter");
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const check = await findPython({
+      setting: vscode.workspace.getConfiguration(Settings.section, folder?.uri).get<unknown>(Settings.interpreter),
+      workspaceFolder: folder?.uri.fsPath,
+      userHome: os.homedir(),
+      resource: folder?.uri,
+      extensions: vscode.extensions,
+      log: this.channel,
+    });
+    if (!check.ok) {
+      this.setStatus("stopped", check.message);
+      void this.showError(check.message);
+      return;
+    }
+    if (this.disposed) {
+      return;
+    }
+
+    const [command = "python3", ...pythonArgs] = check.interpreter.command;
+    const args = [...pythonArgs, "-m", "cline_bridge", "serve"];
+    const libs = path.join(this.extensionPath, "bundled", "libs");
+    const pythonPath = [libs, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+    const serverOptions: Executable = {
+      command,
+      args,
+      transport: TransportKind.stdio,
+      // Not the workspace: `python -m` puts the working directory first on sys.path, and a
+      // workspace with its own cline_bridge/ folder would shadow the bundled sidecar.
+      options: { cwd: this.extensionPath, env: { ...process.env, PYTHONPATH: pythonPath } },
+    };
+    // TransportKind.stdio appends --stdio; log the command as it really runs.
+    this.channel.info(`Server run command: ${formatCommand([command, ...args, "--stdio"])}`);
+    this.channel.info(`Server PYTHONPATH: ${pythonPath}`);
+
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }],
+      outputChannel: this.channel,
+      traceOutputChannel: this.channel,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: { clineApi: true },
+      stdioOptions: {
+        stdout: (input, channel) => forEachLine(input, (line) => channel.info(line)),
+        stderr: (input, channel) => {
+          const classify = stderrClassifier();
+          forEachLine(input, (line) => {
+            const level = classify(line);
+            channel[level](line);
+            if (level === "error" && line.trim() !== "") {
+              this.lastServerError = line.trim();
+            }
+          });
+        },
+      },
+      errorHandler: this.errorHandler(() => client),
+      // Without this the client pops its own toast; startClient reports the failure with its cause.
+      initializationFailedHandler: () => false,
+    };
+    this.lastServerError = undefined;
+    const client = new SidecarLanguageClient(serverOptions, clientOptions);
+    this.registerClineHandlers(client);
+    this.running = { interpreter: check.interpreter, version: check.version };
+    this.clientSubscription = client.onDidChangeState(({ newState }) => this.onClientState(newState));
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      const message = `Cline Bridge: the sidecar failed to start: ${this.lastServerError ?? errorMessage(error)}`;
+      this.channel.error(message);
+      await this.stopClient(message);
+      void this.showError(message);
+    }
+  }
+
+  private async stopClient(detail = "Stopped"): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.clientSubscription?.dispose();
+    this.clientSubscription = undefined;
+    this.running = undefined;
+    if (client) {
+      try {
+        await client.dispose(STOP_TIMEOUT_MS);
+      } catch (error) {
+        // A client whose start failed cannot be stopped; its process is gone already.
+        this.channel.debug(`Stopping the language client: ${errorMessage(error)}`);
+      }
+    }
+    this.setStatus("stopped", detail);
+  }
+
+  private onClientState(state: State): void {
+    switch (state) {
+      case State.Starting:
+        this.setStatus("starting", "Starting the sidecar");
+        break;
+      case State.Running: {
+        const python = this.running ? `Python ${this.running.version}: ${formatCommand(this.running.interpreter.command)}` : "";
+        this.setStatus("running", python);
+        break;
+      }
+      case State.Stopped:
+      case State.StartFailed:
+        this.setStatus("stopped", "The sidecar stopped; see the log");
+        break;
+    }
+  }
+
+  /**
+   * The default handler restarts a closed connection up to four times; that helps a sidecar that
+   * crashed, but one that never started (a missing module) would only fail four more times.
+   */
+  private errorHandler(client: () => SidecarLanguageClient): ErrorHandler {
+    let defaults: ErrorHandler | undefined;
+    const fallback = (): ErrorHandler => (defaults ??= client().createDefaultErrorHandler());
+    return {
+      error: (error, message, count) => fallback().error(error, message, count),
+      closed: () => (client().reachedRunning ? fallback().closed() : { action: CloseAction.DoNotRestart, handled: true }),
+    };
+  }
+
+  /** Answers the sidecar's clineBridge/* requests with null, or a ResponseError carrying the reason. */
+  private registerClineHandlers(client: LanguageClient): void {
+    const handle = (method: string, forward: () => Promise<void>) => async (): Promise<null | ResponseError> => {
+      this.channel.info(`${method}: forwarding to Cline`);
+      try {
+        await forward();
+        this.channel.info(`${method}: dispatched`);
+        return null;
+      } catch (error) {
+        const message = errorMessage(error);
+        this.channel.error(`${method}: ${message}`);
+        return new ResponseError(CLINE_UNAVAILABLE_CODE, message);
+      }
+    };
+    client.onRequest(ClientRequests.startNewTask, (params: StartNewTaskParams | null) =>
+      handle(ClientRequests.startNewTask, () => this.cline.startNewTask(params))(),
+    );
+    client.onRequest(ClientRequests.sendMessage, (params: SendMessageParams | null) =>
+      handle(ClientRequests.sendMessage, () => this.cline.sendMessage(params))(),
+    );
+    client.onRequest(ClientRequests.pressPrimaryButton, handle(ClientRequests.pressPrimaryButton, () => this.cline.pressPrimaryButton()));
+    client.onRequest(ClientRequests.pressSecondaryButton, handle(ClientRequests.pressSecondaryButton, () => this.cline.pressSecondaryButton()));
+  }
+
+  private async showError(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, "Open Settings", "Show Log");
+    if (choice === "Show Log") {
+      this.channel.show(true);
+    } else if (choice === "Open Settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", `${Settings.section}.${Settings.interpreter}`);
+    }
+  }
+}
+
+/**
+ * Until the sidecar first runs, BridgeClient reports a failed start itself, naming the cause from
+ * stderr; the stock client would add two toasts of its own ("couldn't create connection").
+ */
+class SidecarLanguageClient extends LanguageClient {
+  reachedRunning = false;
+
+  constructor(serverOptions: ServerOptions, clientOptions: LanguageClientOptions) {
+    super(CLIENT_ID, DISPLAY_NAME, serverOptions, clientOptions);
+    this.onDidChangeState(({ newState }) => {
+      this.reachedRunning ||= newState === State.Running;
+    });
+  }
+
+  override error(message: string, data?: unknown, showNotification: boolean | "force" = true): void {
+    super.error(message, data, this.reachedRunning ? showNotification : false);
+  }
+}
+
+function forEachLine(input: NodeJS.ReadableStream, handle: (line: string) => void): void {
+  readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on("line", handle);
+}

@@ -1,0 +1,72 @@
+// Test doubles for the slices of VS Code that src/ takes as parameters.
+import type { ExtensionLike, ExtensionRegistry } from "../src/extensions";
+import type { Logger } from "../src/log";
+
+export interface RecordingLogger extends Logger {
+  readonly lines: string[];
+}
+
+export function recordingLogger(): RecordingLogger {
+  const lines: string[] = [];
+  const record =
+    (level: string) =>
+    (message: string | Error): void => {
+      lines.push(`${level}: ${message instanceof Error ? message.message : message}`);
+    };
+  return {
+    lines,
+    trace: record("trace"),
+    debug: record("debug"),
+    info: record("info"),
+    warn: record("warn"),
+    error: record("error"),
+  };
+}
+
+export interface FakeExtension<T> extends ExtensionLike<T> {
+  activations: number;
+}
+
+/** An extension whose `activate()` flips `isActive` and returns `exports`, or rejects with `activateError`. */
+export function fakeExtension<T>(options: {
+  exports: T;
+  isActive?: boolean;
+  version?: string;
+  activateError?: Error;
+}): FakeExtension<T> {
+  let active = options.isActive ?? true;
+  const extension: FakeExtension<T> = {
+    activations: 0,
+    get isActive() {
+      return active;
+    },
+    get exports() {
+      // Like VS Code's extension host, which throws rather than returning undefined.
+      if (!active) {
+        throw new Error("Extension 'fake' is not known or not activated");
+      }
+      return options.exports;
+    },
+    packageJSON: { version: options.version ?? "3.99.0" },
+    async activate() {
+      extension.activations += 1;
+      if (options.activateError) {
+        throw options.activateError;
+      }
+      active = true;
+      return options.exports;
+    },
+  };
+  return extension;
+}
+
+export function registry(extensions: Record<string, ExtensionLike | undefined>): ExtensionRegistry & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    getExtension(id: string) {
+      asked.push(id);
+      return extensions[id];
+    },
+  };
+}
