@@ -108,7 +108,7 @@ def _handler(
             async with order.place() as wait_turn:
                 request = await operation.validate(arguments)
                 await wait_turn()
-                logger.info("%s -> %s host", operation.command, server.host.name)
+                logger.debug("%s -> %s host", operation.command, server.host.name)
                 reply = operation.submit(server.host, request)
             return await reply
         except EXPECTED_ERRORS as error:

@@ -14,6 +14,15 @@ from tests.conftest import SERVER_COMMAND
 TIMEOUT = 10.0
 
 
+def frame_bytes(body: bytes) -> bytes:
+    """``body`` framed with the LSP base protocol's Content-Length header."""
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    return frame_bytes(json.dumps(message).encode())
+
+
 class RawSidecar:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
@@ -22,11 +31,13 @@ class RawSidecar:
 
     async def send_bytes(self, body: bytes) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.process.stdin.write(frame_bytes(body))
         await self.process.stdin.drain()
 
     async def send(self, message: dict[str, Any]) -> None:
-        await self.send_bytes(json.dumps(message).encode())
+        assert self.process.stdin is not None
+        self.process.stdin.write(frame(message))
+        await self.process.stdin.drain()
 
     async def request(self, method: str, params: Any = None) -> dict[str, Any]:
         """Send a request and return its response, skipping notifications on the way."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
+from tests.conftest import SERVER_COMMAND
 from tests.lsp.commands import execute
 from tests.lsp.editor_double import EditorClient
-from tests.lsp.raw_stdio import TIMEOUT, raw_sidecar
+from tests.lsp.raw_stdio import TIMEOUT, frame, raw_sidecar
 
 TASK_COMMANDS = [
     "clineBridge.startNewTask",
@@ -122,3 +125,31 @@ async def test_a_bad_initialization_option_is_reported_not_fatal() -> None:
     )
     assert any("initializationOptions.apiKey should be a string, not number" in m for m in logged)
     assert not any("12345" in m for m in logged)
+
+
+def test_stdin_that_is_a_file_is_served_too(tmp_path: Path) -> None:
+    # Editors give the sidecar a pipe, served by the asyncio reader; anything else (a file here,
+    # a terminal) falls back to pygls's own reader. Both must speak the same protocol.
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "workspace/executeCommand",
+            "params": {"command": "clineBridge.status", "arguments": []},
+        },
+        {"jsonrpc": "2.0", "id": 3, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ]
+    script = tmp_path / "session.lsp"
+    script.write_bytes(b"".join(frame(message) for message in messages))
+
+    with script.open("rb") as stdin:
+        completed = subprocess.run(
+            SERVER_COMMAND, stdin=stdin, capture_output=True, timeout=TIMEOUT
+        )
+
+    assert completed.returncode == 0
+    assert b'"host": "none"' in completed.stdout
+    assert b'"id": 3, "jsonrpc": "2.0", "result": null' in completed.stdout

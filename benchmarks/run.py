@@ -1,0 +1,234 @@
+"""Benchmark the cline-bridge sidecar against a bare pygls 2 server measured in the same run.
+
+Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare]
+
+Prints one table; every figure is a ratio against the baseline, with its target beside it. Nothing
+is asserted: the exit status is 0 whatever the ratios are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lsp_client import LspError
+from measures import RoundTrip, Side, Stats, cold_start, round_trips
+
+BARE_SERVER = Path(__file__).resolve().with_name("bare_server.py")
+FORWARD_SERVER = Path(__file__).resolve().with_name("forward_server.py")
+COLD_START_TARGET = 1.15
+ROUND_TRIP_TARGET = 2.0
+TIMEOUT = 30.0
+MS, US = 1e3, 1e6
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many samples to take."""
+
+    cold_runs: int
+    cold_warmups: int
+    trips: int
+    trip_warmups: int
+    trip_block: int
+
+
+FULL = Plan(cold_runs=15, cold_warmups=2, trips=2000, trip_warmups=200, trip_block=100)
+QUICK = Plan(cold_runs=5, cold_warmups=1, trips=300, trip_warmups=50, trip_block=50)
+
+
+def bare_side(label: str) -> Side:
+    return Side(
+        label=label,
+        argv=[sys.executable, str(BARE_SERVER)],
+        options={"clineApi": True},
+        command="bare.echo",
+        arguments=[{"task": "bench"}],
+    )
+
+
+def floor_side() -> Side:
+    return Side(
+        label="floor",
+        argv=[sys.executable, str(FORWARD_SERVER)],
+        options=None,
+        command="bare.forward",
+        arguments=[{"task": "bench"}],
+        handlers={"bare/ping": None},
+    )
+
+
+def sidecar_side() -> Side:
+    return Side(
+        label="sidecar",
+        argv=[sys.executable, "-m", "cline_bridge", "serve"],
+        options={"clineApi": True},
+        command="clineBridge.startNewTask",
+        arguments=[{"task": "bench"}],
+        handlers={"clineBridge/startNewTask": None},
+    )
+
+
+def sidecar_installed() -> bool:
+    try:
+        return importlib.util.find_spec("cline_bridge.__main__") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+async def measure(baseline: Side, candidate: Side, plan: Plan) -> dict[str, Any]:
+    """Run both measurements and return the results as plain data."""
+    cold = await cold_start([baseline, candidate], plan.cold_runs, plan.cold_warmups, TIMEOUT)
+    trips: list[RoundTrip] = []
+    try:
+        for side in (baseline, candidate, floor_side()):
+            trips.append(await RoundTrip.start(side, TIMEOUT))
+        rtt = await round_trips(trips, plan.trips, plan.trip_warmups, plan.trip_block, TIMEOUT)
+    finally:
+        for trip in trips:
+            await trip.client.close()
+    return {
+        "cold_start_s": [Stats.of(series) for series in cold],
+        "round_trip_s": [Stats.of(series) for series in rtt[:2]],
+        "floor_s": Stats.of(rtt[2]),
+        "sample_result": trips[1].last_result,
+        "server_requests": trips[1].server_requests,
+    }
+
+
+def header(plan: Plan, candidate: Side) -> list[str]:
+    return [
+        f"cline-bridge benchmarks: Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.machine()}",
+        f"cold start: spawn -> initialize response, {plan.cold_runs} runs each, interleaved, "
+        f"after {plan.cold_warmups} warm-up(s)",
+        f"round trip: {candidate.command} vs bare.echo, {plan.trips} sequential requests each "
+        f"in alternating blocks of {plan.trip_block}, after {plan.trip_warmups} warm-ups",
+    ]
+
+
+def floor_line(results: dict[str, Any]) -> str:
+    """The least a command making one server->client request costs on pygls (no target)."""
+    floor, base = results["floor_s"], results["round_trip_s"][0]
+    return (
+        "reference: bare.forward, a bare pygls server whose command makes one server->client "
+        "request, on pygls's threaded stdin reader:\n"
+        f"  median {floor.median * 1e6:.1f} us, ratio {floor.median / base.median:.2f}"
+    )
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, float, float, float | None]]:
+    """(label, baseline, candidate, target) per line of the table."""
+    cold, cold_sc = results["cold_start_s"]
+    rtt, rtt_sc = results["round_trip_s"]
+    return [
+        ("cold start, median (ms)", cold.median * MS, cold_sc.median * MS, COLD_START_TARGET),
+        ("cold start, p90 (ms)", cold.p90 * MS, cold_sc.p90 * MS, None),
+        ("round trip, median (us)", rtt.median * US, rtt_sc.median * US, ROUND_TRIP_TARGET),
+        ("round trip, p99 (us)", rtt.p99 * US, rtt_sc.p99 * US, None),
+    ]
+
+
+def table(results: dict[str, Any], candidate: Side) -> list[str]:
+    lines = [
+        f"{'measure':<26}{'baseline':>10}{candidate.label:>10}{'ratio':>8}{'target':>10}  verdict"
+    ]
+    for label, base, cand, target in rows(results):
+        ratio = cand / base
+        goal = f"<= {target:.2f}" if target else ""
+        verdict = ("ok" if ratio <= target else "MISSED") if target else ""
+        line = f"{label:<26}{base:>10.1f}{cand:>10.1f}{ratio:>8.2f}{goal:>10}  {verdict}"
+        lines.append(line.rstrip())
+    return lines
+
+
+def sanity_notes(results: dict[str, Any], candidate: Side) -> list[str]:
+    """Warn when the candidate did not do what the benchmark assumes it does."""
+    if not candidate.handlers:
+        return []
+    notes = []
+    result = results["sample_result"]
+    if not (isinstance(result, dict) and result.get("host") == "editor"):
+        notes.append(f"note: {candidate.command} returned {result!r}, expected host 'editor'")
+    if results["server_requests"] == 0:
+        notes.append("note: the sidecar never sent clineBridge/startNewTask to the client")
+    return notes
+
+
+def to_json(results: dict[str, Any], plan: Plan, candidate: Side) -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cores": os.cpu_count(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "candidate": candidate.label,
+        "plan": asdict(plan),
+        "rows": [
+            {
+                "measure": label,
+                "baseline": base,
+                "candidate": cand,
+                "ratio": cand / base,
+                "target": target,
+            }
+            for label, base, cand, target in rows(results)
+        ],
+        "cold_start_s": [asdict(stats) for stats in results["cold_start_s"]],
+        "round_trip_s": [asdict(stats) for stats in results["round_trip_s"]],
+        "floor_s": asdict(results["floor_s"]),
+        "server_requests": results["server_requests"],
+        "sample_result": results["sample_result"],
+    }
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write results as JSON")
+    parser.add_argument(
+        "--against-bare",
+        action="store_true",
+        help="bare server in both columns: shows the noise floor (ratios should be ~1.00)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.against_bare:
+        candidate = bare_side("bare")
+    elif sidecar_installed():
+        candidate = sidecar_side()
+    else:
+        print(
+            "cline_bridge is not installed in this interpreter (try: make install)", file=sys.stderr
+        )
+        return 1
+    try:
+        results = asyncio.run(measure(bare_side("baseline"), candidate, plan))
+    except LspError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    print(
+        "\n".join([*header(plan, candidate), "", *table(results, candidate), floor_line(results)])
+    )
+    for note in sanity_notes(results, candidate):
+        print(note)
+    if args.json:
+        args.json.write_text(json.dumps(to_json(results, plan, candidate), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
