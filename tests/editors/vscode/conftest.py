@@ -1,0 +1,412 @@
+"""A real VS Code for end-to-end tests: code-server on Node 24, driven by Chromium via playwright.
+
+Each test gets its own editor: a fresh profile in a temporary folder, the packaged bridge installed
+from its VSIX, optionally the Cline test double, and a code-server in its own process group that is
+killed by pid at the end. The double records every ClineAPI call in `calls.jsonl`: the oracle.
+When a test fails, the tails of code-server's log and of the extension host's logs (ours included)
+are printed under the failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import Locator, Page, sync_playwright
+
+REPO = Path(__file__).resolve().parents[3]
+VSIX = REPO / "vscode-client" / "cline-bridge.vsix"
+CLINE_DOUBLE = REPO / "tests" / "fakes" / "cline-extension"
+CLINE_FOLDER = "saoudrizwan.claude-dev-3.99.0"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+SETTINGS = {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "security.workspace.trust.enabled": False,
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "extensions.ignoreRecommendations": True,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "chat.disableAIFeatures": True,
+}
+
+HEALTH_TIMEOUT = 30.0  # seconds
+STOP_TIMEOUT = 10.0
+TOAST = ".notifications-toasts .notification-toast"
+WORKBENCH_TIMEOUT_MS = 60_000
+UI_TIMEOUT_MS = 15_000
+LOG_TAIL_LINES = 60
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+    return result
+
+
+# --- tools --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tools:
+    node_bin: Path
+    code_server: Path
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            pairs[key.strip()] = value.strip().strip("\"'")
+    return pairs
+
+
+def _tools_cache() -> Path:
+    """The folder scripts/install-e2e-tools.sh installs into: the same rule, in the same order."""
+    if explicit := os.environ.get("CLINE_BRIDGE_TOOLS_DIR"):
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cline-bridge"
+
+
+@pytest.fixture(scope="session")
+def e2e_tools() -> Tools:
+    versions = _read_env_file(REPO / "scripts" / "e2e-tools.env")
+    cache = _tools_cache()
+    node_bin = cache / f"node-{versions['NODE_VERSION']}" / "bin"
+    code_server_dir = cache / f"code-server-{versions['CODE_SERVER_VERSION']}"
+    code_server = code_server_dir / "node_modules" / ".bin" / "code-server"
+    needed = (node_bin / "node", code_server, code_server_dir / ".complete", CHROMIUM)
+    if missing := [str(path) for path in needed if not path.exists()]:
+        pytest.fail(f"end-to-end tools missing ({', '.join(missing)}): run `make e2e-tools`")
+    return Tools(node_bin=node_bin, code_server=code_server)
+
+
+@pytest.fixture(scope="session")
+def bridge_vsix() -> Path:
+    if not VSIX.is_file():
+        pytest.fail(f"{VSIX.relative_to(REPO)} is missing: run `make vsix`")
+    return VSIX
+
+
+# --- processes, read from /proc ------------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, ppid, pgrp) of a process, or None if there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+    return state, int(ppid), int(pgrp)
+
+
+def _pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] not in "ZX"  # a zombie has exited already
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid in _pids():
+        if stat := _stat(pid):
+            children.setdefault(stat[1], []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM code-server's process group, SIGKILL it if it lingers, and check nothing is left."""
+    pgid = proc.pid  # started with start_new_session=True, so it leads its own group
+    escaped = {pid for pid in descendants(proc.pid) if (s := _stat(pid)) and s[2] != pgid}
+
+    def left() -> list[int]:
+        in_group = [pid for pid in _pids() if (s := _stat(pid)) and s[2] == pgid]
+        return [pid for pid in [*in_group, *escaped] if alive(pid)]
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        for pid in escaped:  # children that made a session of their own (terminals)
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=STOP_TIMEOUT)
+        with suppress(AssertionError):
+            wait_until(lambda: not left(), STOP_TIMEOUT, "code-server to exit")
+            break
+    assert not left(), f"code-server processes survived: {[cmdline(pid) for pid in left()]}"
+
+
+# --- the editor ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Editor:
+    """A running code-server whose profile, workspace and logs all live in `root`."""
+
+    root: Path
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def workspace(self) -> Path:
+        return self.root / "workspace"
+
+    @property
+    def calls_file(self) -> Path:
+        return self.root / "calls.jsonl"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/?folder={urllib.parse.quote(str(self.workspace))}"
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The ClineAPI calls the Cline double recorded, in order."""
+        if not self.calls_file.exists():
+            return []
+        return [json.loads(line) for line in self.calls_file.read_text().splitlines() if line]
+
+    def wait_for_calls(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+        wait_until(lambda: len(self.calls()) >= count, timeout, f"{count} ClineAPI call(s)")
+        return self.calls()
+
+    def sidecar_pids(self) -> list[int]:
+        """The live processes under code-server that run `cline_bridge serve`."""
+        return [
+            pid
+            for pid in descendants(self.proc.pid)
+            if "cline_bridge serve" in cmdline(pid) and alive(pid)
+        ]
+
+
+def failure_report(root: Path, page: Page | None) -> str:
+    """Tails of code-server's log, the extension host's log and our output channel, and the toasts
+    on screen: what a failed test prints."""
+    logs = [
+        root / "code-server.log",
+        *sorted(root.glob("user-data/logs/**/*exthost.log")),
+        *sorted(root.glob("user-data/logs/**/*Cline Bridge*.log")),
+    ]
+    parts = []
+    for log in filter(Path.is_file, logs):
+        lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+        parts += [f"--- {log.relative_to(root)} ---", *lines]
+    with suppress(Exception):  # the page may be gone
+        toasts = page.locator(TOAST).all_inner_texts() if page else []
+        parts += ["--- toasts on screen ---", *(" ".join(text.split()) for text in toasts)]
+    return "\n".join(parts)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:  # URLError included
+        return False
+
+
+@contextmanager
+def code_server(tools: Tools, vsix: Path, root: Path, *, cline: bool) -> Iterator[Editor]:
+    """Start code-server on a fresh profile in `root`; stop its whole process group after."""
+    folders = ("workspace", "user-data/User", "extensions", "config", "data", "cache", "run", "tmp")
+    for name in folders:
+        (root / name).mkdir(mode=0o700, parents=True)
+    (root / "user-data/User/settings.json").write_text(json.dumps(SETTINGS, indent=2))
+    env = {
+        **os.environ,
+        "PATH": f"{tools.node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "XDG_CONFIG_HOME": str(root / "config"),  # else ~/.config/code-server/config.yaml
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "XDG_RUNTIME_DIR": str(root / "run"),  # IPC sockets, the bridge's discovery files
+        "TMPDIR": str(root / "tmp"),
+        "CLINE_FAKE_RECORD": str(root / "calls.jsonl"),
+    }
+    for inherited in ("CLINE_BRIDGE", "CLINE_FAKE_THROW"):  # would change what the tests see
+        env.pop(inherited, None)
+    profile = ["--user-data-dir", str(root / "user-data")]
+    profile += ["--extensions-dir", str(root / "extensions")]
+
+    # The unpacked double goes in first: installing the VSIX then lists it in extensions.json too.
+    # A folder added after that file exists is dropped by code-server as "removed".
+    if cline:
+        shutil.copytree(CLINE_DOUBLE, root / "extensions" / CLINE_FOLDER)
+    install = subprocess.run(
+        [str(tools.code_server), *profile, "--install-extension", str(vsix)],
+        env=env, capture_output=True, text=True, timeout=60, start_new_session=True,
+    )  # fmt: skip
+    assert install.returncode == 0, f"installing {vsix.name}:\n{install.stdout}{install.stderr}"
+
+    port = _free_port()
+    with (root / "code-server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(tools.code_server), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", *profile,
+             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+             "--disable-getting-started-override", str(root / "workspace")],
+            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: proc.poll() is not None or _healthy(port), HEALTH_TIMEOUT, "/healthz")
+        assert proc.poll() is None, f"code-server exited with status {proc.returncode}"
+        yield Editor(root, port, proc)
+    finally:
+        _stop_group(proc)
+
+
+# --- the workbench in Chromium ------------------------------------------------------------------
+
+
+@contextmanager
+def chromium_page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
+@dataclass
+class Workbench:
+    """The editor's workbench in Chromium, with the few gestures the tests need."""
+
+    editor: Editor
+    page: Page
+
+    def open(self) -> None:
+        """Load the workbench and wait until the bridge says its sidecar is running."""
+        self.page.goto(self.editor.url, wait_until="domcontentloaded")
+        self.page.locator(".monaco-workbench").wait_for(timeout=WORKBENCH_TIMEOUT_MS)
+        self.status("running").wait_for(timeout=WORKBENCH_TIMEOUT_MS)
+
+    def run_command(self, title: str) -> None:
+        """Run a command from the palette (F1) by its full title, as a user would."""
+        self.page.keyboard.press("F1")
+        box = self.page.locator(".quick-input-widget input")
+        box.wait_for()
+        box.fill(">" + title)
+        # Enter only once the list has caught up with the filter, else it runs another entry.
+        self.page.locator(".quick-input-list .monaco-list-row.focused", has_text=title).wait_for()
+        box.press("Enter")
+
+    def answer_input_box(self, prompt: str, text: str) -> None:
+        """Type `text` into the input box that shows `prompt`, and accept it."""
+        self.page.locator(".quick-input-widget", has_text=prompt).wait_for()
+        box = self.page.locator(".quick-input-widget input")
+        box.fill(text)
+        box.press("Enter")
+
+    def toast(self, text: str) -> Locator:
+        """The notification toast that contains `text`."""
+        return self.page.locator(TOAST, has_text=text)
+
+    def status(self, state: str) -> Locator:
+        """The Cline Bridge status bar item, when it shows `state`."""
+        return self.page.locator(f'.statusbar-item[aria-label="Cline Bridge: {state}"]')
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+_reports = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
+    report = yield
+    item.stash.setdefault(_reports, {})[report.when] = report
+    return report
+
+
+def _failed(item: pytest.Item) -> bool:
+    return any(report.failed for report in item.stash.get(_reports, {}).values())
+
+
+def _workbench(request: pytest.FixtureRequest, tools: Tools, vsix: Path, *, cline: bool):
+    root = Path(tempfile.mkdtemp(prefix="cline-bridge-e2e-"))
+    page = None
+    try:
+        with ExitStack() as stack:
+            try:
+                editor = stack.enter_context(code_server(tools, vsix, root, cline=cline))
+                page = stack.enter_context(chromium_page())
+                workbench = Workbench(editor, page)
+                workbench.open()
+            except BaseException:
+                print(failure_report(root, page))
+                raise
+            yield workbench
+            if _failed(request.node):
+                print(failure_report(root, page))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def workbench(request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Path):
+    """An editor with the bridge and the Cline double, the bridge's sidecar running."""
+    yield from _workbench(request, e2e_tools, bridge_vsix, cline=True)
+
+
+@pytest.fixture
+def workbench_without_cline(request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Path):
+    """An editor with the bridge but no Cline extension, the bridge's sidecar running."""
+    yield from _workbench(request, e2e_tools, bridge_vsix, cline=False)
