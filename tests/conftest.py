@@ -28,3 +28,8 @@ def png_file(tmp_path: Path) -> Path:
     path = tmp_path / "screenshot.png"
     path.write_bytes(PNG_BYTES)
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the end-to-end tests (real editors, seconds each) after everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
