@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cline_bridge.api.constants import DEFAULT_BASE_URL as DEFAULT_API_BASE_URL
+from cline_bridge.api.constants import DEFAULT_MODEL
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE_URL = "https://api.cline.bot/api/v1"
-DEFAULT_MODEL = "anthropic/claude-sonnet-4-6"
 DEFAULT_ACP_COMMAND: tuple[str, ...] = ("cline", "--acp")
 # How long the editor host waits for the editor to answer a clineBridge/* request. Cline's
 # startNewTask resolves once the task has started, which can take a few seconds on a cold start.

@@ -1,0 +1,218 @@
+"""``ChatStream``: a streamed chat completion as typed events, and the result they add up to."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from cline_bridge.api.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClineAPIError,
+    IncompleteStreamError,
+    error_from_chunk,
+)
+from cline_bridge.api.events import (
+    ChatEvent,
+    Finished,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallsDone,
+    UsageUpdate,
+)
+from cline_bridge.api.models import ChatResult, ToolCall, Usage
+from cline_bridge.api.sse import SSEDecoder
+
+OpenResponse = Callable[[], Awaitable[httpx.Response]]
+RetryDelay = Callable[[ClineAPIError, int], float]
+
+
+class ChatStream:
+    """Iterate it for events; ``result`` holds the whole answer once the stream has finished.
+
+    Use it as ``async with client.stream_chat(...) as stream``: leaving the block closes the HTTP
+    response, so breaking out of the loop or cancelling the task stops the download at once.
+    A failure before any event reached the caller is retried (up to the client's limit); once an
+    event was delivered, errors are raised after the partial output, never retried.
+    """
+
+    def __init__(self, open_response: OpenResponse, max_retries: int, retry_delay: RetryDelay):
+        self._open_response = open_response
+        self._max_retries = max_retries
+        self._retry_delay = retry_delay
+        self._response: httpx.Response | None = None
+        self._delivered = False
+        self.result: ChatResult | None = None
+
+    async def __aenter__(self) -> ChatStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[ChatEvent]:
+        return self._events()
+
+    async def aclose(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            await response.aclose()
+
+    async def final(self) -> ChatResult:
+        """Read the rest of the stream; return the result."""
+        async for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    async def _events(self) -> AsyncIterator[ChatEvent]:
+        attempt = 0
+        while True:
+            try:
+                async for event in self._attempt():
+                    self._delivered = True
+                    yield event
+                return
+            except ClineAPIError as error:
+                if self._delivered or not error.retryable or attempt >= self._max_retries:
+                    raise
+                delay = self._retry_delay(error, attempt)
+                attempt += 1
+                await asyncio.sleep(delay)
+            finally:
+                await self.aclose()
+
+    async def _attempt(self) -> AsyncIterator[ChatEvent]:
+        self._response = await self._open_response()
+        request_id = self._response.headers.get("x-request-id")
+        answer = _Answer()
+        decoder = SSEDecoder()
+        done = False
+        try:
+            async for chunk in self._response.aiter_bytes():
+                for sse in decoder.feed(chunk):
+                    if sse.data == "[DONE]":
+                        done = True
+                        break
+                    if not sse.data:
+                        continue
+                    for event in answer.read(json.loads(sse.data)):
+                        yield event
+                if done:
+                    break
+        except ClineAPIError as error:
+            error.request_id = error.request_id or request_id
+            raise
+        except httpx.TimeoutException:
+            raise APITimeoutError(
+                "The Cline API stopped sending mid-stream (read timeout)", request_id=request_id
+            ) from None
+        except httpx.RemoteProtocolError:
+            raise IncompleteStreamError(
+                "The Cline API closed the stream before it was complete", request_id=request_id
+            ) from None
+        except httpx.TransportError as error:
+            raise APIConnectionError(
+                f"Connection to the Cline API lost mid-stream: {type(error).__name__}",
+                request_id=request_id,
+            ) from None
+        except ValueError:
+            raise IncompleteStreamError(
+                "The Cline API sent a chunk that is not JSON", request_id=request_id
+            ) from None
+        if not done and answer.finish_reason is None:
+            raise IncompleteStreamError(
+                "The Cline API stream ended without a finish reason or [DONE]; "
+                "the answer may be cut short",
+                request_id=request_id,
+            )
+        for event in answer.finish():
+            yield event
+        self.result = answer.result()
+
+
+class _Answer:
+    """What the chunks of one attempt add up to."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.model: str | None = None
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+
+    def read(self, chunk: dict[str, Any]) -> list[ChatEvent]:
+        if "error" in chunk and (error := error_from_chunk(chunk)) is not None:
+            raise error
+        events: list[ChatEvent] = []
+        self.id = self.id or chunk.get("id")
+        self.model = self.model or chunk.get("model")
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            if content := delta.get("content"):
+                self.text.append(content)
+                events.append(TextDelta(content))
+            if reasoning := delta.get("reasoning") or delta.get("reasoning_content"):
+                self.reasoning.append(reasoning)
+                events.append(ReasoningDelta(reasoning))
+            for call in delta.get("tool_calls") or ():
+                events.append(self._merge_tool_call(call))
+            if finish := choice.get("finish_reason"):
+                if finish == "error" and (error := error_from_chunk(chunk)) is not None:
+                    raise error
+                self.finish_reason = finish
+        if usage := chunk.get("usage"):
+            self.usage = Usage.from_wire(usage)
+            events.append(UsageUpdate(self.usage))
+        return events
+
+    def _merge_tool_call(self, call: dict[str, Any]) -> ToolCallDelta:
+        """Join a tool call's pieces by index: id, type and name replace, arguments concatenate."""
+        index = call.get("index", 0)
+        merged = self.tool_calls.setdefault(index, {"id": None, "name": None, "arguments": ""})
+        function = call.get("function") or {}
+        if call_id := call.get("id"):
+            merged["id"] = call_id
+        if name := function.get("name"):
+            merged["name"] = name
+        if call_type := call.get("type"):
+            merged["type"] = call_type
+        arguments = function.get("arguments") or ""
+        merged["arguments"] += arguments
+        return ToolCallDelta(index, call_id, name, arguments)
+
+    def finished_tool_calls(self) -> list[ToolCall]:
+        return [
+            ToolCall(
+                id=call["id"] or f"call_{index}",
+                name=call["name"] or "",
+                arguments=call["arguments"],
+                type=call.get("type") or "function",
+            )
+            for index, call in sorted(self.tool_calls.items())
+        ]
+
+    def finish(self) -> list[ChatEvent]:
+        events: list[ChatEvent] = []
+        if self.tool_calls:
+            events.append(ToolCallsDone(self.finished_tool_calls()))
+        events.append(Finished(self.finish_reason or "stop"))
+        return events
+
+    def result(self) -> ChatResult:
+        return ChatResult(
+            id=self.id,
+            model=self.model,
+            text="".join(self.text),
+            reasoning="".join(self.reasoning),
+            tool_calls=self.finished_tool_calls(),
+            finish_reason=self.finish_reason or "stop",
+            usage=self.usage,
+        )
