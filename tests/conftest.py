@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.cline_api import FakeClineAPI
 
 SERVER_COMMAND = [sys.executable, "-m", "cline_bridge", "serve", "--stdio"]
 
@@ -33,3 +36,13 @@ def png_file(tmp_path: Path) -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the end-to-end tests (real editors, seconds each) after everything else."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeClineAPI]:
+    """A started fake Cline API; closed, with all its threads, when the test ends."""
+    fake = FakeClineAPI()
+    try:
+        yield fake
+    finally:
+        fake.close()

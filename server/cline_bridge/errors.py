@@ -30,9 +30,32 @@ class ClineUnavailableError(JsonRpcServerError):
         super().__init__(message, protocol.CLINE_UNAVAILABLE, data)  # type: ignore[no-untyped-call]
 
 
+class NoApiKeyError(JsonRpcServerError):
+    """-32003: a REST command needs a Cline API key and none is configured."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, protocol.NO_API_KEY)  # type: ignore[no-untyped-call]
+
+
+class RestApiError(JsonRpcServerError):
+    """-32004: the Cline REST API failed; ``data`` is ``{status, code, requestId, retryable}``."""
+
+    def __init__(self, message: str, data: dict[str, Any]) -> None:
+        super().__init__(message, protocol.API_ERROR, data)  # type: ignore[no-untyped-call]
+
+
+class RequestCancelled(JsonRpcException):
+    """-32800: the client cancelled the request."""
+
+    CODE = -32800
+
+
 # Errors that are answers, not faults of the sidecar: logged briefly, without a traceback.
 EXPECTED_ERRORS: tuple[type[JsonRpcException], ...] = (
     InvalidArguments,
     NoHostError,
     ClineUnavailableError,
+    NoApiKeyError,
+    RestApiError,
+    RequestCancelled,
 )

@@ -7,10 +7,16 @@ with the ``cline.*`` command ids owned by the Cline extension.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Generator, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
+from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 SERVER_NAME = "cline-bridge"
 
@@ -20,6 +26,8 @@ CMD_SEND_MESSAGE = "clineBridge.sendMessage"
 CMD_PRESS_PRIMARY_BUTTON = "clineBridge.pressPrimaryButton"
 CMD_PRESS_SECONDARY_BUTTON = "clineBridge.pressSecondaryButton"
 CMD_STATUS = "clineBridge.status"
+CMD_CHAT = "clineBridge.chat"
+CMD_LIST_MODELS = "clineBridge.listModels"
 
 # server -> client requests, sent only to a client that said `clineApi: true`
 REQ_START_NEW_TASK = "clineBridge/startNewTask"
@@ -51,8 +59,48 @@ class RawResponse:
     result: Any = None
 
 
+WORK_DONE_TOKEN: ContextVar[types.ProgressToken | None] = ContextVar(
+    "work_done_token", default=None
+)
+"""The ``workDoneToken`` of the ``workspace/executeCommand`` request being handled, if any."""
+
+
 class BridgeProtocol(LanguageServerProtocol):
-    """The LSP protocol with our custom methods' payloads left as plain JSON values."""
+    """The LSP protocol with two additions pygls 2.1 lacks.
+
+    - Our custom methods' payloads stay plain JSON values.
+    - Commands can see their request's ``workDoneToken`` (``WORK_DONE_TOKEN``) and learn of a
+      ``$/cancelRequest`` (``cancellation``): pygls cancels a request only before it started,
+      and a command handler never sees the request's own params.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cancel_events: dict[Any, asyncio.Event] = {}
+
+    @contextlib.contextmanager
+    def cancellation(self) -> Iterator[asyncio.Event]:
+        """An event set when the client cancels the request being handled."""
+        msg_id = self.msg_id
+        event = asyncio.Event()
+        self._cancel_events[msg_id] = event
+        try:
+            yield event
+        finally:
+            self._cancel_events.pop(msg_id, None)
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)
+        if (event := self._cancel_events.get(msg_id)) is not None:
+            event.set()
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        # Set in this request's own context, which the command's task inherits.
+        WORK_DONE_TOKEN.set(params.work_done_token)
+        return (yield from super().lsp_workspace__execute_command(params))
 
     # The parent wraps this method in lru_cache, which mypy sees as a different signature.
     def get_result_type(self, method: str) -> type[Any] | None:  # type: ignore[override]

@@ -10,7 +10,8 @@ from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
-from cline_bridge import __version__, protocol, tasks
+from cline_bridge import __version__, chat, protocol, tasks
+from cline_bridge.errors import NoApiKeyError
 from cline_bridge.hosts import EditorHost, TaskHost, UnavailableHost
 from cline_bridge.logs import PACKAGE_LOGGER, ClientLogHandler
 from cline_bridge.settings import Settings
@@ -18,17 +19,27 @@ from cline_bridge.settings import Settings
 if TYPE_CHECKING:
     from pygls.server import ServerErrors
 
+    from cline_bridge.api.client import ClineClient
+
+NO_API_KEY_MESSAGE = (
+    "No Cline API key configured: set initializationOptions.apiKey or the CLINE_API_KEY "
+    "environment variable (in VS Code: Cline Bridge: Set API Key)"
+)
+
 logger = logging.getLogger(__name__)
 
 
 class BridgeServer(LanguageServer):
     """pygls's ``LanguageServer`` with the sidecar's settings and its task host."""
 
+    protocol: protocol.BridgeProtocol
+
     def __init__(self) -> None:
         super().__init__(protocol.SERVER_NAME, __version__, protocol_cls=protocol.BridgeProtocol)
         self.settings = Settings()
         self.host: TaskHost = UnavailableHost()
         self.client_log = ClientLogHandler(self)
+        self._rest_client: ClineClient | None = None
 
     def configure(self, params: types.InitializeParams) -> None:
         """Read the client's options and choose the task host, once, at initialize."""
@@ -39,6 +50,25 @@ class BridgeServer(LanguageServer):
             self.host = EditorHost(self.protocol, self.settings.host_request_timeout)
         else:
             self.host = UnavailableHost()
+
+    def rest_client(self) -> ClineClient:
+        """The REST client for the configured key and base URL (-32003 without a key)."""
+        if self.settings.api_key is None:
+            raise NoApiKeyError(NO_API_KEY_MESSAGE)
+        if self._rest_client is None:
+            from cline_bridge.api.client import ClineClient  # loads httpx: only when needed
+
+            self._rest_client = ClineClient(
+                api_key=self.settings.api_key, base_url=self.settings.api_base_url
+            )
+        return self._rest_client
+
+    async def close(self) -> None:
+        """Release the host and the REST client's connections."""
+        await self.host.close()
+        if self._rest_client is not None:
+            await self._rest_client.aclose()
+            self._rest_client = None
 
     def report_server_error(self, error: Exception, source: ServerErrors) -> None:
         # A failed request has already been answered with its error. For anything else pygls
@@ -82,11 +112,12 @@ def create_server() -> BridgeServer:
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: BridgeServer, params: None) -> None:
         logger.info("shutting down")
-        await ls.host.close()
+        await ls.close()
 
     @server.command(protocol.CMD_STATUS)
     def status(ls: BridgeServer, *arguments: Any) -> dict[str, Any]:
         return ls.status()
 
     tasks.register(server)
+    chat.register(server)
     return server
