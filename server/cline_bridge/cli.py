@@ -6,7 +6,7 @@ import argparse
 import gc
 from collections.abc import Sequence
 
-from cline_bridge import __version__
+from cline_bridge import __version__, rest_cli
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     # vscode-languageclient appends --stdio; stdio is the only transport, so it changes nothing.
     serve.add_argument("--stdio", action="store_true", help="accepted for LSP clients; the default")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level")
+    rest_cli.add_arguments(commands)
     return parser
 
 
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args.log_level)
-    return 2  # pragma: no cover - argparse rejects unknown commands first
+    return rest_cli.run(args)
 
 
 def serve(log_level: str) -> int:
