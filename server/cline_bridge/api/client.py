@@ -173,13 +173,11 @@ class ClineClient:
         retry_after = parse_retry_after(headers, error.message)
         if isinstance(error, RateLimitError):
             error.retry_after = retry_after
-        if retry_after is not None and retry_after > constants.MAX_RETRY_WAIT and error.retryable:
+        if retry_after is not None and retry_after > constants.MAX_RETRY_WAIT:
             # Waiting hours inside an editor command helps nobody: say when, and stop.
             until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() + retry_after))
             error.message += f"; the API asks to wait {describe_wait(retry_after)} (until {until})"
             error.args = (error.message,)
-            error.retryable = False
-        elif retry_after is not None and retry_after > constants.MAX_RETRY_WAIT:
             error.retryable = False
         return error
 
