@@ -130,3 +130,19 @@ def test_a_normal_chunk_is_no_error() -> None:
     assert (
         error_from_chunk({"choices": [{"delta": {"content": "x"}, "finish_reason": None}]}) is None
     )
+
+
+def test_quotas_are_not_retried_and_say_when_they_reset() -> None:
+    body = {
+        "error": {
+            "code": "SPEND_LIMIT_EXCEEDED",
+            "resets_at": "2026-11-26T00:00:00Z",
+            "message": "Your daily spend limit of $20.00 has been reached.",
+        }
+    }
+
+    error = error_from_response(429, {}, json.dumps(body).encode())
+
+    assert isinstance(error, RateLimitError)
+    assert error.retryable is False
+    assert error.message.endswith("resets at 2026-11-26T00:00:00Z")

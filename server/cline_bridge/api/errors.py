@@ -122,6 +122,8 @@ _HINTS = {
     403: "the key has no access to this",
     404: "check the model id and the API base URL",
 }
+# Quotas and budgets: trying again within seconds cannot help.
+_QUOTA_CODES = frozenset({"SPEND_LIMIT_EXCEEDED", "INFERENCE_CAP_ERROR", "insufficient_credits"})
 # Mid-stream error codes that a later attempt can cure.
 _TRANSIENT_STREAM_CODES = frozenset(
     {"rate_limit", "server_error", "429", "500", "502", "503", "504"}
@@ -151,16 +153,18 @@ def error_from_response(
     message += f": {detail}"
     if hint := _HINTS.get(status):
         message += f"; {hint}"
+    if resets_at := _resets_at(parsed):
+        message += f"; resets at {resets_at}"
     kwargs: dict[str, Any] = {
         "status": status,
         "code": code,
         "request_id": request_id,
         "body": parsed if parsed is not None else body[:MAX_MESSAGE_LENGTH],
     }
+    if cls is APIStatusError or code in _QUOTA_CODES:
+        kwargs["retryable"] = False
     if cls is RateLimitError:
         return RateLimitError(_shorten(message), retry_after=retry_after, **kwargs)
-    if cls is APIStatusError:
-        kwargs["retryable"] = False
     return cls(_shorten(message), **kwargs)
 
 
@@ -213,6 +217,13 @@ def _code_and_message(parsed: Any) -> tuple[str | None, str | None]:
             _first_line(message) if isinstance(message, str) else None,
         )
     return None, None
+
+
+def _resets_at(parsed: Any) -> str | None:
+    """When a spend limit resets, if the body says (``error.resets_at``)."""
+    error = parsed.get("error") if isinstance(parsed, Mapping) else None
+    value = error.get("resets_at") if isinstance(error, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def _first_line(text: str) -> str:
