@@ -1,8 +1,8 @@
 import * as os from "node:os";
-import * as path from "node:path";
 import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
+  CancellationTokenSource,
   CloseAction,
   ExecuteCommandRequest,
   LanguageClient,
@@ -10,17 +10,27 @@ import {
   RevealOutputChannelOn,
   State,
   TransportKind,
+  WorkDoneProgress,
   type ErrorHandler,
   type Executable,
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
+import { readApiKey, type SecretStore } from "./apiKey";
+import type { ChatSidecar } from "./ask";
 import { ClineForwarder, type SendMessageParams, type StartNewTaskParams } from "./cline";
 import type { ExecuteCommandRequest as PaletteRequest, Sidecar } from "./commands";
 import { CLIENT_ID, CLINE_UNAVAILABLE_CODE, ClientRequests, DISPLAY_NAME, Settings } from "./constants";
 import { errorMessage } from "./extensions";
+import { initializationOptions, serverLaunch } from "./launch";
 import { findPython, formatCommand, type Interpreter } from "./python";
 import { stderrClassifier } from "./serverOutput";
+import {
+  sendStreamingCommand,
+  type CancellationLike,
+  type ProgressValue,
+  type StreamingCommandRequest,
+} from "./streaming";
 
 export type BridgeState = "starting" | "running" | "stopped";
 
@@ -37,13 +47,15 @@ const STOP_TIMEOUT_MS = 2_000;
  * Owns the sidecar's language client. Every start, stop and restart runs through one queue, so a
  * settings change during start-up cannot race it; restarts coalesce to at most one waiting.
  */
-export class BridgeClient implements Sidecar, vscode.Disposable {
+export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
   private client: SidecarLanguageClient | undefined;
   private clientSubscription: vscode.Disposable | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
   private pendingRestart: Promise<void> | undefined;
   private disposed = false;
   private running: { interpreter: Interpreter; version: string } | undefined;
+  /** The stored API key the running sidecar was started with, to tell whether a change needs a restart. */
+  private apiKeyInUse: string | undefined;
   /** The sidecar's last error-level stderr line: says why it failed better than a closed connection. */
   private lastServerError: string | undefined;
   private current: BridgeStatus = { state: "stopped", detail: "Not started yet" };
@@ -55,6 +67,7 @@ export class BridgeClient implements Sidecar, vscode.Disposable {
   constructor(
     private readonly extensionPath: string,
     private readonly channel: vscode.LogOutputChannel,
+    private readonly secrets: SecretStore,
   ) {}
 
   get status(): BridgeStatus {
@@ -106,6 +119,60 @@ export class BridgeClient implements Sidecar, vscode.Disposable {
     return client.sendRequest(ExecuteCommandRequest.type, { command: request.command, arguments: request.arguments });
   }
 
+  /**
+   * Sends a command with a work-done token and passes its `$/progress` values to `onProgress`.
+   * Cancelling `token` sends `$/cancelRequest` and rejects at once with `CancelledError`.
+   */
+  async executeStreamingCommand(
+    request: StreamingCommandRequest,
+    onProgress: (value: ProgressValue) => void,
+    token: CancellationLike,
+  ): Promise<unknown> {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      throw new Error("the sidecar is not running");
+    }
+    this.channel.info(`Sending ${request.command}`);
+    return sendStreamingCommand(
+      {
+        onProgress: (workDoneToken, handler) => client.onProgress(WorkDoneProgress.type, workDoneToken, handler),
+        sendRequest: async (params, cancel) => {
+          // The client wants its own token type; forward vscode's.
+          const source = new CancellationTokenSource();
+          const forward = cancel.onCancellationRequested(() => source.cancel());
+          try {
+            return await client.sendRequest(ExecuteCommandRequest.type, params, source.token);
+          } finally {
+            forward.dispose();
+            source.dispose();
+          }
+        },
+      },
+      request,
+      onProgress,
+      token,
+    );
+  }
+
+  /**
+   * Restarts a started sidecar if the stored API key differs from the one it got. Queued behind any
+   * start or restart in flight, so it compares against the key that start really used.
+   */
+  apiKeyChanged(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.client || this.disposed) {
+        return;
+      }
+      const key = await readApiKey(this.secrets, this.channel);
+      if (key === this.apiKeyInUse) {
+        return;
+      }
+      this.channel.info("The Cline API key changed: restarting the sidecar");
+      await this.stopClient();
+      await this.startClient();
+    });
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.stop();
@@ -146,28 +213,37 @@ export class BridgeClient implements Sidecar, vscode.Disposable {
       return;
     }
 
-    const [command = "python3", ...pythonArgs] = check.interpreter.command;
-    const args = [...pythonArgs, "-m", "cline_bridge", "serve"];
-    const libs = path.join(this.extensionPath, "bundled", "libs");
-    const pythonPath = [libs, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+    const config = vscode.workspace.getConfiguration(Settings.section, folder?.uri);
+    const apiKey = await readApiKey(this.secrets, this.channel);
+    if (this.disposed) {
+      return;
+    }
+    const launch = serverLaunch({
+      interpreter: check.interpreter.command,
+      extensionPath: this.extensionPath,
+      baseEnv: process.env,
+      apiKey,
+    });
     const serverOptions: Executable = {
-      command,
-      args,
+      command: launch.command,
+      args: [...launch.args],
       transport: TransportKind.stdio,
-      // Not the workspace: `python -m` puts the working directory first on sys.path, and a
-      // workspace with its own cline_bridge/ folder would shadow the bundled sidecar.
-      options: { cwd: this.extensionPath, env: { ...process.env, PYTHONPATH: pythonPath } },
+      options: { cwd: launch.cwd, env: launch.env },
     };
-    // TransportKind.stdio appends --stdio; log the command as it really runs.
-    this.channel.info(`Server run command: ${formatCommand([command, ...args, "--stdio"])}`);
-    this.channel.info(`Server PYTHONPATH: ${pythonPath}`);
+    for (const line of launch.logLines) {
+      this.channel.info(line);
+    }
 
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }],
       outputChannel: this.channel,
       traceOutputChannel: this.channel,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: { clineApi: true },
+      // Never the API key: the protocol trace prints initializationOptions. It travels in the env.
+      initializationOptions: initializationOptions({
+        model: config.get<unknown>(Settings.apiModel),
+        baseUrl: config.get<unknown>(Settings.apiBaseUrl),
+      }),
       stdioOptions: {
         stdout: (input, channel) => forEachLine(input, (line) => channel.info(line)),
         stderr: (input, channel) => {
@@ -189,6 +265,7 @@ export class BridgeClient implements Sidecar, vscode.Disposable {
     const client = new SidecarLanguageClient(serverOptions, clientOptions);
     this.registerClineHandlers(client);
     this.running = { interpreter: check.interpreter, version: check.version };
+    this.apiKeyInUse = apiKey;
     this.clientSubscription = client.onDidChangeState(({ newState }) => this.onClientState(newState));
     this.client = client;
     try {

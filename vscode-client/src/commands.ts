@@ -36,7 +36,12 @@ export interface Sidecar {
 /** What the commands need from VS Code. */
 export interface CommandHost {
   registerCommand(id: string, run: () => Promise<void>): { dispose(): unknown };
-  showInputBox(options: { prompt: string; placeHolder?: string; ignoreFocusOut?: boolean }): PromiseLike<string | undefined>;
+  showInputBox(options: {
+    prompt: string;
+    placeHolder?: string;
+    ignoreFocusOut?: boolean;
+    password?: boolean;
+  }): PromiseLike<string | undefined>;
   showInformationMessage(message: string): PromiseLike<unknown>;
   showWarningMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
   showErrorMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
@@ -45,7 +50,7 @@ export interface CommandHost {
   showLog(): void;
 }
 
-const SHOW_LOG = "Show Log";
+export const SHOW_LOG = "Show Log";
 const RESTART = "Restart";
 
 /** The `workspace/executeCommand` params for a palette action. */
@@ -86,6 +91,11 @@ export function buildTaskText(task: string, selection?: SelectionContext): strin
   return task.trim() === "" ? context : `${task}\n\n${context}`;
 }
 
+/** The selection to append as context, when there is one and `clineBridge.includeSelection` is on. */
+export function contextSelection(host: Pick<CommandHost, "includeSelection" | "activeSelection">): SelectionContext | undefined {
+  return host.includeSelection() ? host.activeSelection() : undefined;
+}
+
 const dispatched: Record<PaletteAction, string> = {
   newTask: "task sent to Cline",
   message: "message sent",
@@ -93,16 +103,24 @@ const dispatched: Record<PaletteAction, string> = {
   reject: "rejected",
 };
 
+/** Waits for the sidecar; when it is not running, offers Restart and Show Log and returns false. */
+export async function sidecarRunning(host: CommandHost, sidecar: Pick<Sidecar, "ready" | "restart">): Promise<boolean> {
+  if (await sidecar.ready()) {
+    return true;
+  }
+  const choice = await host.showWarningMessage(`${DISPLAY_NAME}: the sidecar is not running.`, RESTART, SHOW_LOG);
+  if (choice === RESTART) {
+    await sidecar.restart();
+  } else if (choice === SHOW_LOG) {
+    host.showLog();
+  }
+  return false;
+}
+
 export function registerCommands(host: CommandHost, sidecar: Sidecar): { dispose(): unknown }[] {
   // ClineAPI is fire-and-forget: a resolved request means "dispatched", so the messages say no more.
   async function send(action: PaletteAction, text?: string): Promise<void> {
-    if (!(await sidecar.ready())) {
-      const choice = await host.showWarningMessage(`${DISPLAY_NAME}: the sidecar is not running.`, RESTART, SHOW_LOG);
-      if (choice === RESTART) {
-        await sidecar.restart();
-      } else if (choice === SHOW_LOG) {
-        host.showLog();
-      }
+    if (!(await sidecarRunning(host, sidecar))) {
       return;
     }
     try {
@@ -118,7 +136,7 @@ export function registerCommands(host: CommandHost, sidecar: Sidecar): { dispose
   }
 
   async function newTask(): Promise<void> {
-    const selection = host.includeSelection() ? host.activeSelection() : undefined;
+    const selection = contextSelection(host);
     const prompt = selection
       ? `Task for Cline (the selection in ${selectionLabel(selection)} is appended as context)`
       : "Task for Cline";

@@ -1,7 +1,9 @@
 import * as vscode from "vscode";
+import { registerApiKeyCommands } from "./apiKey";
+import { registerAsk, vscodeAskHost } from "./ask";
 import { BridgeClient } from "./client";
 import { registerCommands, vscodeCommandHost } from "./commands";
-import { Settings } from "./constants";
+import { API_KEY_SECRET, RESTART_SETTINGS, Settings } from "./constants";
 import { createLogChannel } from "./log";
 import { StatusBar } from "./statusBar";
 
@@ -9,15 +11,27 @@ let bridge: BridgeClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const channel = createLogChannel();
-  bridge = new BridgeClient(context.extensionPath, channel);
+  bridge = new BridgeClient(context.extensionPath, channel, context.secrets);
   const client = bridge;
+  const host = vscodeCommandHost(vscode, () => channel.show(true));
+  const askHost = vscodeAskHost(vscode, host, channel);
   context.subscriptions.push(
     channel,
+    askHost,
     new StatusBar(client),
-    ...registerCommands(vscodeCommandHost(vscode, () => channel.show(true)), client),
+    ...registerCommands(host, client),
+    ...registerAsk(askHost, client),
+    ...registerApiKeyCommands(host, context.secrets, channel, () => client.apiKeyChanged()),
+    // Also fires for changes made in other windows; apiKeyChanged restarts only if the key differs.
+    context.secrets.onDidChange((event) => {
+      if (event.key === API_KEY_SECRET) {
+        void client.apiKeyChanged();
+      }
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`${Settings.section}.${Settings.interpreter}`)) {
-        channel.info(`"${Settings.section}.${Settings.interpreter}" changed: restarting the sidecar`);
+      const changed = RESTART_SETTINGS.map((key) => `${Settings.section}.${key}`).find((name) => event.affectsConfiguration(name));
+      if (changed) {
+        channel.info(`"${changed}" changed: restarting the sidecar`);
         void client.restart();
       }
     }),

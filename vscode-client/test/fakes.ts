@@ -70,3 +70,44 @@ export function registry(extensions: Record<string, ExtensionLike | undefined>):
     },
   };
 }
+
+export interface FakeCancellation {
+  isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => unknown): { dispose(): unknown };
+  cancel(): void;
+  /** Listeners still subscribed: a finished request must leave none behind. */
+  readonly listeners: number;
+}
+
+/** A cancellation token like vscode's: `cancel()` sets the flag and calls each listener once. */
+export function fakeCancellation(): FakeCancellation {
+  const listeners = new Set<() => unknown>();
+  const token: FakeCancellation = {
+    isCancellationRequested: false,
+    onCancellationRequested(listener) {
+      listeners.add(listener);
+      return { dispose: () => listeners.delete(listener) };
+    },
+    cancel() {
+      if (!token.isCancellationRequested) {
+        token.isCancellationRequested = true;
+        [...listeners].forEach((listener) => listener());
+      }
+    },
+    get listeners() {
+      return listeners.size;
+    },
+  };
+  return token;
+}
+
+/** An error shaped like vscode-jsonrpc's ResponseError, as the language client rejects with. */
+export class FakeResponseError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,78 @@
+// How the sidecar is started: its command line, environment and initializationOptions. Pure, so the
+// rule that the API key reaches the sidecar's environment and nothing else (the log, the protocol
+// trace) is checked under node tests.
+import * as path from "node:path";
+import { API_KEY_ENV } from "./constants";
+import { formatCommand } from "./python";
+
+export interface LaunchInputs {
+  /** The interpreter's command and leading arguments, as `findPython` chose them. */
+  readonly interpreter: readonly string[];
+  readonly extensionPath: string;
+  /** The extension host's environment; never modified. */
+  readonly baseEnv: NodeJS.ProcessEnv;
+  /** The key stored with **Cline Bridge: Set API Key**, if any. */
+  readonly apiKey: string | undefined;
+}
+
+export interface ServerLaunch {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** What to log about the launch. Never the key: say where it comes from, not what it is. */
+  readonly logLines: readonly string[];
+}
+
+export interface InitializationOptions {
+  readonly clineApi: true;
+  readonly model?: string;
+  readonly apiBaseUrl?: string;
+}
+
+/**
+ * The sidecar's launch. A stored key goes into the spawned environment as `CLINE_API_KEY`; without
+ * one the inherited environment is left as it is, so a `CLINE_API_KEY` exported before starting
+ * VS Code still works.
+ */
+export function serverLaunch(inputs: LaunchInputs): ServerLaunch {
+  const [command = "python3", ...pythonArgs] = inputs.interpreter;
+  const args = [...pythonArgs, "-m", "cline_bridge", "serve"];
+  const libs = path.join(inputs.extensionPath, "bundled", "libs");
+  const pythonPath = [libs, inputs.baseEnv.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  const env: NodeJS.ProcessEnv = { ...inputs.baseEnv, PYTHONPATH: pythonPath };
+  let keySource: string;
+  if (inputs.apiKey) {
+    env[API_KEY_ENV] = inputs.apiKey;
+    keySource = "the key stored with Cline Bridge: Set API Key";
+  } else if (inputs.baseEnv[API_KEY_ENV]) {
+    keySource = `${API_KEY_ENV} inherited from VS Code's environment`;
+  } else {
+    keySource = "none (Cline Bridge: Set API Key sets one)";
+  }
+  return {
+    command,
+    args,
+    // Not the workspace: `python -m` puts the working directory first on sys.path, and a
+    // workspace with its own cline_bridge/ folder would shadow the bundled sidecar.
+    cwd: inputs.extensionPath,
+    env,
+    logLines: [
+      // TransportKind.stdio appends --stdio; log the command as it really runs.
+      `Server run command: ${formatCommand([command, ...args, "--stdio"])}`,
+      `Server PYTHONPATH: ${pythonPath}`,
+      `Cline API key: ${keySource}`,
+    ],
+  };
+}
+
+/** `initializationOptions` for the sidecar; `clineBridge.api.*` settings are sent only when set. */
+export function initializationOptions(settings: { readonly model: unknown; readonly baseUrl: unknown }): InitializationOptions {
+  const model = nonEmpty(settings.model);
+  const apiBaseUrl = nonEmpty(settings.baseUrl);
+  return { clineApi: true, ...(model && { model }), ...(apiBaseUrl && { apiBaseUrl }) };
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
