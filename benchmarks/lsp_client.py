@@ -2,7 +2,8 @@
 
 Both sides of every comparison are driven by this one client, so its own cost cancels out of the
 ratios. It frames messages with `Content-Length`, matches responses to request ids, answers
-server→client requests from a handler table and drops notifications (`window/logMessage`, ...).
+server→client requests from a handler table, passes the notifications a caller asked for (such as
+`$/progress`) to theirs and drops the others (`window/logMessage`, ...).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class LspClient:
     def __init__(self, proc: asyncio.subprocess.Process, stderr: IO[bytes]) -> None:
         self.proc = proc
         self.handlers: dict[str, Handler] = {}
+        self.notification_handlers: dict[str, Callable[[Any], None]] = {}
         self._stderr = stderr
         self._next_id = 0
         self._pending: dict[int, asyncio.Future[Any]] = {}
@@ -137,6 +139,8 @@ class LspClient:
                 future.set_result(message.get("result"))
         elif "id" in message:
             await self._answer(message["id"], method, message.get("params"))
+        elif (on_notification := self.notification_handlers.get(method)) is not None:
+            on_notification(message.get("params"))
 
     async def _answer(self, msg_id: Any, method: str, params: Any) -> None:
         handler = self.handlers.get(method)

@@ -1,9 +1,11 @@
-"""Benchmark the cline-bridge sidecar against a bare pygls 2 server measured in the same run.
+"""Benchmark the cline-bridge sidecar and REST client against baselines measured in the same run.
 
-Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare]
+Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
 
-Prints one table; every figure is a ratio against the baseline, with its target beside it. Nothing
-is asserted: the exit status is 0 whatever the ratios are.
+Prints three tables: the sidecar against a bare pygls 2 server, streaming parse throughput against
+raw httpx and the openai SDK, and `clineBridge.chat` over LSP against our client in-process. Every
+figure is a ratio against a baseline, with its target beside it. Nothing is asserted: the exit
+status is 0 whatever the ratios are.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import lsp_chat
+import streaming
 from lsp_client import LspError
 from measures import RoundTrip, Side, Stats, cold_start, round_trips
+from sse_server import SseServer
+from table import Row, render, row_json
 
 BARE_SERVER = Path(__file__).resolve().with_name("bare_server.py")
 FORWARD_SERVER = Path(__file__).resolve().with_name("forward_server.py")
@@ -40,10 +46,37 @@ class Plan:
     trips: int
     trip_warmups: int
     trip_block: int
+    stream_runs: int
+    stream_warmups: int
+    chat_runs: int
+    chat_warmups: int
 
 
-FULL = Plan(cold_runs=15, cold_warmups=2, trips=2000, trip_warmups=200, trip_block=100)
-QUICK = Plan(cold_runs=5, cold_warmups=1, trips=300, trip_warmups=50, trip_block=50)
+FULL = Plan(
+    cold_runs=15,
+    cold_warmups=2,
+    trips=2000,
+    trip_warmups=200,
+    trip_block=100,
+    stream_runs=7,
+    stream_warmups=1,
+    chat_runs=9,
+    chat_warmups=2,
+)
+QUICK = Plan(
+    cold_runs=5,
+    cold_warmups=1,
+    trips=300,
+    trip_warmups=50,
+    trip_block=50,
+    stream_runs=3,
+    stream_warmups=1,
+    chat_runs=3,
+    chat_warmups=1,
+)
+PARTS = ("sidecar", "streaming", "chat")
+STREAM_CHUNKS = 20_000
+CHAT_DELTAS = 10_000
 
 
 def bare_side(label: str) -> Side:
@@ -127,29 +160,20 @@ def floor_line(results: dict[str, Any]) -> str:
     )
 
 
-def rows(results: dict[str, Any]) -> list[tuple[str, float, float, float | None]]:
-    """(label, baseline, candidate, target) per line of the table."""
+def rows(results: dict[str, Any]) -> list[Row]:
+    """One row per line of the table."""
     cold, cold_sc = results["cold_start_s"]
     rtt, rtt_sc = results["round_trip_s"]
     return [
-        ("cold start, median (ms)", cold.median * MS, cold_sc.median * MS, COLD_START_TARGET),
-        ("cold start, p90 (ms)", cold.p90 * MS, cold_sc.p90 * MS, None),
-        ("round trip, median (us)", rtt.median * US, rtt_sc.median * US, ROUND_TRIP_TARGET),
-        ("round trip, p99 (us)", rtt.p99 * US, rtt_sc.p99 * US, None),
+        Row("cold start, median (ms)", cold.median * MS, cold_sc.median * MS, COLD_START_TARGET),
+        Row("cold start, p90 (ms)", cold.p90 * MS, cold_sc.p90 * MS),
+        Row("round trip, median (us)", rtt.median * US, rtt_sc.median * US, ROUND_TRIP_TARGET),
+        Row("round trip, p99 (us)", rtt.p99 * US, rtt_sc.p99 * US),
     ]
 
 
 def table(results: dict[str, Any], candidate: Side) -> list[str]:
-    lines = [
-        f"{'measure':<26}{'baseline':>10}{candidate.label:>10}{'ratio':>8}{'target':>10}  verdict"
-    ]
-    for label, base, cand, target in rows(results):
-        ratio = cand / base
-        goal = f"<= {target:.2f}" if target else ""
-        verdict = ("ok" if ratio <= target else "MISSED") if target else ""
-        line = f"{label:<26}{base:>10.1f}{cand:>10.1f}{ratio:>8.2f}{goal:>10}  {verdict}"
-        lines.append(line.rstrip())
-    return lines
+    return render(rows(results), "baseline", candidate.label)
 
 
 def sanity_notes(results: dict[str, Any], candidate: Side) -> list[str]:
@@ -173,16 +197,7 @@ def to_json(results: dict[str, Any], plan: Plan, candidate: Side) -> dict[str, A
         "platform": f"{platform.system()} {platform.machine()}",
         "candidate": candidate.label,
         "plan": asdict(plan),
-        "rows": [
-            {
-                "measure": label,
-                "baseline": base,
-                "candidate": cand,
-                "ratio": cand / base,
-                "target": target,
-            }
-            for label, base, cand, target in rows(results)
-        ],
+        "rows": [row_json(row) for row in rows(results)],
         "cold_start_s": [asdict(stats) for stats in results["cold_start_s"]],
         "round_trip_s": [asdict(stats) for stats in results["round_trip_s"]],
         "floor_s": asdict(results["floor_s"]),
@@ -200,12 +215,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="bare server in both columns: shows the noise floor (ratios should be ~1.00)",
     )
+    parser.add_argument(
+        "--part",
+        action="append",
+        choices=PARTS,
+        help="run only this table (repeatable; default: all three)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
+    parts = set(args.part or PARTS)
     if args.against_bare:
         candidate = bare_side("bare")
     elif sidecar_installed():
@@ -215,19 +237,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cline_bridge is not installed in this interpreter (try: make install)", file=sys.stderr
         )
         return 1
+    report: dict[str, Any] = {}
     try:
-        results = asyncio.run(measure(bare_side("baseline"), candidate, plan))
+        if "sidecar" in parts:
+            results = asyncio.run(measure(bare_side("baseline"), candidate, plan))
+            lines = [*header(plan, candidate), "", *table(results, candidate), floor_line(results)]
+            print("\n".join([*lines, *sanity_notes(results, candidate)]), flush=True)
+            report.update(to_json(results, plan, candidate))
+        if parts & {"streaming", "chat"}:
+            report.update(asyncio.run(measure_streaming(plan, parts)))
     except LspError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
-    print(
-        "\n".join([*header(plan, candidate), "", *table(results, candidate), floor_line(results)])
-    )
-    for note in sanity_notes(results, candidate):
-        print(note)
     if args.json:
-        args.json.write_text(json.dumps(to_json(results, plan, candidate), indent=2) + "\n")
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+async def measure_streaming(plan: Plan, parts: set[str]) -> dict[str, Any]:
+    """The streaming tables, printed as each is done; their results as plain data."""
+    report: dict[str, Any] = {}
+    with SseServer() as server:
+        if "streaming" in parts:
+            stream = await streaming.run(
+                server, STREAM_CHUNKS, plan.stream_runs, plan.stream_warmups
+            )
+            print("\n".join(["", *stream.lines(plan.stream_runs, plan.stream_warmups)]), flush=True)
+            report["streaming"] = stream.to_json()
+        if "chat" in parts:
+            try:
+                chat = await lsp_chat.run(
+                    server, CHAT_DELTAS, plan.chat_runs, plan.chat_warmups, TIMEOUT
+                )
+            except LspError as exc:  # e.g. a sidecar without clineBridge.chat
+                print(f"\n{lsp_chat.COMMAND} over LSP: not measured: {exc}", flush=True)
+                report["lsp_chat"] = {"error": str(exc)}
+            else:
+                print("\n".join(["", *chat.lines(plan.chat_runs, plan.chat_warmups)]), flush=True)
+                report["lsp_chat"] = chat.to_json()
+    return report
 
 
 if __name__ == "__main__":

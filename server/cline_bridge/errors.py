@@ -52,7 +52,7 @@ class RequestCancelled(JsonRpcException):
 
 # Errors that are answers, not faults of the sidecar: logged briefly, without a traceback.
 EXPECTED_ERRORS: tuple[type[JsonRpcException], ...] = (
-    InvalidArguments,
+    JsonRpcInvalidParams,  # ours, and pygls's own for an unknown command
     NoHostError,
     ClineUnavailableError,
     NoApiKeyError,
