@@ -161,7 +161,7 @@ class StreamReply(Reply):
                 handler.pause(self.delay)
         if cut:
             # Promise a chunk, send part of it, and drop the connection: the body is incomplete.
-            handler.write(b"40\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"tru")
+            handler.write(b'40\r\ndata: {"choices":[{"delta":{"content":"tru')
             handler.drop()
             request.outcome = "closed early"
             return
@@ -453,7 +453,8 @@ def _error(status: int, body: Any, request_id: str, **headers: str) -> StaticRep
 
 
 INFERENCE_CAP_MESSAGE = (
-    "Error 429: Daily free limit reached on model deepseek/deepseek-v4.1-flash. Try again in 19h 39m"
+    "Error 429: Daily free limit reached on model deepseek/deepseek-v4.1-flash. "
+    "Try again in 19h 39m"
 )
 
 ERROR_REPLIES: dict[str, Callable[[], StaticReply]] = {
@@ -493,7 +494,8 @@ ERROR_REPLIES: dict[str, Callable[[], StaticReply]] = {
     "403 region": lambda: _error(
         403,
         {
-            "error": "access forbidden: anthropic/claude-sonnet-4-6 is not available in your region",
+            "error": "access forbidden: anthropic/claude-sonnet-4-6 "
+            "is not available in your region",
             "success": False,
         },
         "req-403",
@@ -673,7 +675,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not readable:
             return False
         try:
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            return bool(self.connection.recv(1, socket.MSG_PEEK) == b"")
         except OSError:
             return True
 

@@ -23,7 +23,7 @@ from cline_bridge.api.errors import (
 )
 from cline_bridge.api.models import ChatResult, Model, ToolCall, Usage
 from cline_bridge.api.retry import backoff, describe_wait, parse_retry_after, should_retry_status
-from cline_bridge.api.stream import ChatStream
+from cline_bridge.api.stream import ChatStream, json_objects
 from cline_bridge.settings import Secret
 
 logger = logging.getLogger(__name__)
@@ -225,11 +225,13 @@ def _completion_result(payload: Any) -> ChatResult:
         raise ClineAPIError("The Cline API answered with something that is not a completion")
     if "error" in payload and (error := error_from_chunk(payload)) is not None:
         raise error
-    choices = payload.get("choices") or [{}]
-    choice = choices[0] if isinstance(choices[0], Mapping) else {}
+    choices = json_objects(payload.get("choices"))
+    choice = choices[0] if choices else {}
     if choice.get("finish_reason") == "error" and (error := error_from_chunk(payload)) is not None:
         raise error
-    message = choice.get("message") or {}
+    message = choice.get("message")
+    if not isinstance(message, Mapping):
+        message = {"content": message} if isinstance(message, str) else {}
     usage = payload.get("usage")
     return ChatResult(
         id=payload.get("id"),
@@ -243,7 +245,7 @@ def _completion_result(payload: Any) -> ChatResult:
                 arguments=(call.get("function") or {}).get("arguments") or "",
                 type=call.get("type") or "function",
             )
-            for index, call in enumerate(message.get("tool_calls") or ())
+            for index, call in enumerate(json_objects(message.get("tool_calls")))
         ],
         finish_reason=choice.get("finish_reason"),
         usage=Usage.from_wire(usage) if isinstance(usage, dict) else None,

@@ -150,7 +150,7 @@ def error_from_response(
     message = f"Cline API error {status}"
     if code:
         message += f" ({code})"
-    message += f": {detail}"
+    message += f": {detail.rstrip('.')}"
     if hint := _HINTS.get(status):
         message += f"; {hint}"
     if resets_at := _resets_at(parsed):

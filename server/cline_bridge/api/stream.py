@@ -14,6 +14,7 @@ from cline_bridge.api.errors import (
     APITimeoutError,
     ClineAPIError,
     IncompleteStreamError,
+    StreamError,
     error_from_chunk,
 )
 from cline_bridge.api.events import (
@@ -89,7 +90,8 @@ class ChatStream:
 
     async def _attempt(self) -> AsyncIterator[ChatEvent]:
         self._response = await self._open_response()
-        request_id = self._response.headers.get("x-request-id")
+        headers = self._response.headers
+        request_id = headers.get("x-request-id") or headers.get("request-id")
         answer = _Answer()
         decoder = SSEDecoder()
         done = False
@@ -101,7 +103,13 @@ class ChatStream:
                         break
                     if not sse.data:
                         continue
-                    for event in answer.read(json.loads(sse.data)):
+                    chunk = json.loads(sse.data)
+                    if not isinstance(chunk, dict):
+                        raise StreamError(
+                            "The Cline API sent a stream chunk that is not a JSON object",
+                            request_id=request_id,
+                        )
+                    for event in answer.read(chunk):
                         yield event
                 if done:
                     break
@@ -154,21 +162,24 @@ class _Answer:
         events: list[ChatEvent] = []
         self.id = self.id or chunk.get("id")
         self.model = self.model or chunk.get("model")
-        for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
+        # Lenient: an entry of the wrong type is skipped, never a crash.
+        for choice in json_objects(chunk.get("choices")):
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                delta = {}
             if content := delta.get("content"):
                 self.text.append(content)
                 events.append(TextDelta(content))
             if reasoning := delta.get("reasoning") or delta.get("reasoning_content"):
                 self.reasoning.append(reasoning)
                 events.append(ReasoningDelta(reasoning))
-            for call in delta.get("tool_calls") or ():
+            for call in json_objects(delta.get("tool_calls")):
                 events.append(self._merge_tool_call(call))
             if finish := choice.get("finish_reason"):
                 if finish == "error" and (error := error_from_chunk(chunk)) is not None:
                     raise error
                 self.finish_reason = finish
-        if usage := chunk.get("usage"):
+        if isinstance(usage := chunk.get("usage"), dict) and usage:
             self.usage = Usage.from_wire(usage)
             events.append(UsageUpdate(self.usage))
         return events
@@ -216,3 +227,10 @@ class _Answer:
             finish_reason=self.finish_reason or "stop",
             usage=self.usage,
         )
+
+
+def json_objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects in ``value`` if it is an array; anything else is skipped."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
