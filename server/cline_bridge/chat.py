@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +23,7 @@ from cline_bridge.errors import (
     RequestCancelled,
     RestApiError,
 )
+from cline_bridge.requests import ProgressSink, current_request
 from cline_bridge.settings import type_name
 
 if TYPE_CHECKING:
@@ -115,25 +116,19 @@ def _is_number(value: Any) -> bool:
 
 
 class ProgressReporter:
-    """Streams text as ``$/progress`` reports on a client's token, at most one per interval.
+    """Streams text as ``$/progress`` reports on the request's token, at most one per interval.
 
     Each report's ``message`` is the text added since the previous one, so the reports joined
-    are exactly the answer. ``on_cancel`` runs if the client cancels the progress.
+    are exactly the answer.
     """
 
-    def __init__(
-        self, server: BridgeServer, token: types.ProgressToken, on_cancel: Callable[[], None]
-    ) -> None:
-        self._progress = server.work_done_progress
+    def __init__(self, progress: ProgressSink, token: types.ProgressToken) -> None:
+        self._progress = progress
         self._token = token
         self._pending: list[str] = []
         self._last_sent = 0.0
         self._timer: asyncio.TimerHandle | None = None
-        self._progress.begin(
-            token, types.WorkDoneProgressBegin(title="Cline chat", cancellable=True)
-        )
-        # pygls registers a future per token and cancels it on window/workDoneProgress/cancel.
-        self._progress.tokens[token].add_done_callback(lambda _: on_cancel())
+        progress.begin(token, types.WorkDoneProgressBegin(title="Cline chat", cancellable=True))
 
     def add(self, text: str) -> None:
         self._pending.append(text)
@@ -157,8 +152,6 @@ class ProgressReporter:
     def end(self) -> None:
         self.flush()
         self._progress.end(self._token, types.WorkDoneProgressEnd())
-        # pygls keeps every token's future; this one is finished.
-        self._progress.tokens.pop(self._token, None)
 
 
 def register(server: BridgeServer) -> None:
@@ -177,29 +170,29 @@ async def chat(server: BridgeServer, arguments: Sequence[Any]) -> dict[str, Any]
 
     request = parse_chat_arguments(arguments, server.settings.model)
     client = server.rest_client()
-    token = protocol.WORK_DONE_TOKEN.get()
-    with server.protocol.cancellation() as cancelled:
-        reporter = ProgressReporter(server, token, cancelled.set) if token is not None else None
+    request_context = current_request()
+    token = request_context.work_done_token
+    reporter = ProgressReporter(request_context.progress, token) if token is not None else None
 
-        async def answer() -> dict[str, Any]:
-            async with client.stream_chat(
-                model=request.model,
-                messages=request.messages,
-                tools=request.tools,
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
-            ) as stream:
-                async for event in stream:
-                    if reporter is not None and type(event) is TextDelta:
-                        reporter.add(event.text)
-            assert stream.result is not None
-            return chat_result(stream.result.model_dump())
+    async def answer() -> dict[str, Any]:
+        async with client.stream_chat(
+            model=request.model,
+            messages=request.messages,
+            tools=request.tools,
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+        ) as stream:
+            async for event in stream:
+                if reporter is not None and type(event) is TextDelta:
+                    reporter.add(event.text)
+        assert stream.result is not None
+        return chat_result(stream.result.model_dump())
 
-        try:
-            return await _until_cancelled(answer(), cancelled)
-        finally:
-            if reporter is not None:
-                reporter.end()
+    try:
+        return await _until_cancelled(answer(), request_context.cancelled)
+    finally:
+        if reporter is not None:
+            reporter.end()
 
 
 async def list_models(server: BridgeServer) -> dict[str, Any]:
@@ -208,8 +201,7 @@ async def list_models(server: BridgeServer) -> dict[str, Any]:
     async def models() -> dict[str, Any]:
         return {"models": [model.model_dump() for model in await client.list_models()]}
 
-    with server.protocol.cancellation() as cancelled:
-        return await _until_cancelled(models(), cancelled)
+    return await _until_cancelled(models(), current_request().cancelled)
 
 
 def chat_result(result: dict[str, Any]) -> dict[str, Any]:

@@ -7,16 +7,15 @@ with the ``cline.*`` command ids owned by the Cline extension.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Generator, Iterator
-from contextvars import ContextVar
+from collections.abc import Generator
 from typing import Any
 
 import attrs
 from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
+
+from cline_bridge.requests import CURRENT_REQUEST, CancelRegistry, RequestContext
 
 SERVER_NAME = "cline-bridge"
 
@@ -59,48 +58,40 @@ class RawResponse:
     result: Any = None
 
 
-WORK_DONE_TOKEN: ContextVar[types.ProgressToken | None] = ContextVar(
-    "work_done_token", default=None
-)
-"""The ``workDoneToken`` of the ``workspace/executeCommand`` request being handled, if any."""
-
-
 class BridgeProtocol(LanguageServerProtocol):
     """The LSP protocol with two additions pygls 2.1 lacks.
 
     - Our custom methods' payloads stay plain JSON values.
-    - Commands can see their request's ``workDoneToken`` (``WORK_DONE_TOKEN``) and learn of a
-      ``$/cancelRequest`` (``cancellation``): pygls cancels a request only before it started,
-      and a command handler never sees the request's own params.
+    - A command sees its request through ``requests.current_request()``: the ``workDoneToken``,
+      and a cancel by ``$/cancelRequest`` or ``window/workDoneProgress/cancel``. (pygls cancels a
+      request only before it started, and a command handler never sees the request's params.)
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._cancel_events: dict[Any, asyncio.Event] = {}
-
-    @contextlib.contextmanager
-    def cancellation(self) -> Iterator[asyncio.Event]:
-        """An event set when the client cancels the request being handled."""
-        msg_id = self.msg_id
-        event = asyncio.Event()
-        self._cancel_events[msg_id] = event
-        try:
-            yield event
-        finally:
-            self._cancel_events.pop(msg_id, None)
+        self.cancels = CancelRegistry()
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)
-        if (event := self._cancel_events.get(msg_id)) is not None:
-            event.set()
+        self.cancels.cancel_request(msg_id)
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
         self, params: types.ExecuteCommandParams
     ) -> Generator[Any, Any, Any]:
         # Set in this request's own context, which the command's task inherits.
-        WORK_DONE_TOKEN.set(params.work_done_token)
-        return (yield from super().lsp_workspace__execute_command(params))
+        token = params.work_done_token
+        context = RequestContext(work_done_token=token, progress=self.progress)
+        CURRENT_REQUEST.set(context)
+        msg_id = self.msg_id
+        self.cancels.register(msg_id, context)
+        try:
+            return (yield from super().lsp_workspace__execute_command(params))
+        finally:
+            self.cancels.release(msg_id, context)
+            # pygls keeps a future for every token it saw begin; this request is over.
+            if token is not None:
+                self.progress.tokens.pop(token, None)
 
     # The parent wraps this method in lru_cache, which mypy sees as a different signature.
     def get_result_type(self, method: str) -> type[Any] | None:  # type: ignore[override]

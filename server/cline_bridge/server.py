@@ -114,6 +114,10 @@ def create_server() -> BridgeServer:
         logger.info("shutting down")
         await ls.close()
 
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def cancel_progress(ls: BridgeServer, params: types.WorkDoneProgressCancelParams) -> None:
+        ls.protocol.cancels.cancel_progress(params.token)
+
     @server.command(protocol.CMD_STATUS)
     def status(ls: BridgeServer, *arguments: Any) -> dict[str, Any]:
         return ls.status()

@@ -31,6 +31,8 @@ async def test_initialize_advertises_every_command() -> None:
     assert set(result["capabilities"]["executeCommandProvider"]["commands"]) == {
         *TASK_COMMANDS,
         "clineBridge.status",
+        "clineBridge.chat",
+        "clineBridge.listModels",
     }
 
 
