@@ -6,7 +6,7 @@ import argparse
 import gc
 from collections.abc import Sequence
 
-from cline_bridge import __version__, rest_cli
+from cline_bridge import __version__, rest_cli, task_cli
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     # vscode-languageclient appends --stdio; stdio is the only transport, so it changes nothing.
     serve.add_argument("--stdio", action="store_true", help="accepted for LSP clients; the default")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level")
+    serve.add_argument(
+        "--control-transport",
+        choices=("unix", "tcp"),
+        help="how scripts reach this sidecar (default: unix, or tcp on 127.0.0.1 on Windows)",
+    )
+    task_cli.add_arguments(commands)
     rest_cli.add_arguments(commands)
     return parser
 
@@ -30,11 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 success, 1 error, 2 usage error)."""
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        return serve(args.log_level)
+        return serve(args.log_level, args.control_transport)
+    if args.command in task_cli.COMMANDS:
+        return task_cli.run(args)
     return rest_cli.run(args)
 
 
-def serve(log_level: str) -> int:
+def serve(log_level: str, control_transport: str | None = None) -> int:
     # Importing lsprotocol and building the server allocate a few hundred thousand long-lived
     # objects; with the collector on, they trigger full collections that only find live objects
     # (about 45 ms of start-up). Collect nothing until they exist, then exempt them from collection.
@@ -45,7 +53,7 @@ def serve(log_level: str) -> int:
     from cline_bridge.stdio import serve_stdio
 
     configure_logging(log_level)
-    server = create_server()
+    server = create_server(control_transport) if control_transport else create_server()
     gc.freeze()
     gc.enable()
     serve_stdio(server)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from cline_bridge import __version__, chat, protocol, tasks
+from cline_bridge.control.service import ControlService
 from cline_bridge.errors import NoApiKeyError
 from cline_bridge.hosts import EditorHost, TaskHost, UnavailableHost
 from cline_bridge.logs import PACKAGE_LOGGER, ClientLogHandler
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
 
     from cline_bridge.api.client import ClineClient
 
+# Unix sockets where there are any; TCP on 127.0.0.1 otherwise (the same token protects both).
+DEFAULT_CONTROL_TRANSPORT = "tcp" if sys.platform == "win32" else "unix"
 NO_API_KEY_MESSAGE = (
     "No Cline API key configured: set initializationOptions.apiKey or the CLINE_API_KEY "
     "environment variable (in VS Code: Cline Bridge: Set API Key)"
@@ -34,8 +39,9 @@ class BridgeServer(LanguageServer):
 
     protocol: protocol.BridgeProtocol
 
-    def __init__(self) -> None:
+    def __init__(self, control_transport: str = DEFAULT_CONTROL_TRANSPORT) -> None:
         super().__init__(protocol.SERVER_NAME, __version__, protocol_cls=protocol.BridgeProtocol)
+        self.control = ControlService(self.protocol.fm.commands, control_transport)
         self.settings = Settings()
         self.host: TaskHost = UnavailableHost()
         self.client_log = ClientLogHandler(self)
@@ -64,7 +70,8 @@ class BridgeServer(LanguageServer):
         return self._rest_client
 
     async def close(self) -> None:
-        """Release the host and the REST client's connections."""
+        """Stop the control endpoint; release the host and the REST client's connections."""
+        await self.control.stop()
         await self.host.close()
         if self._rest_client is not None:
             await self._rest_client.aclose()
@@ -75,6 +82,13 @@ class BridgeServer(LanguageServer):
         # would pop up a message in the editor; a log line is enough.
         if source is not FeatureRequestError:
             logger.error("internal error (%s): %s", source.__name__, error)
+
+    def workspace_paths(self) -> list[str]:
+        """The workspace folders as filesystem paths (the root, for a client without folders)."""
+        uris = [folder.uri for folder in self.workspace.folders.values()]
+        if not uris and self.workspace.root_uri:
+            uris = [self.workspace.root_uri]
+        return [path for uri in uris if (path := to_fs_path(uri))]
 
     def status(self) -> dict[str, Any]:
         """The ``clineBridge.status`` result. It names whether a key is set, never the key."""
@@ -87,20 +101,23 @@ class BridgeServer(LanguageServer):
             "apiKeyConfigured": self.settings.api_key is not None,
             "model": self.settings.model,
             "workspaceFolders": [folder.uri for folder in self.workspace.folders.values()],
-            # The control endpoint for scripts is not part of this version yet.
-            "control": None,
+            "control": self.control.describe(),
         }
 
 
-def create_server() -> BridgeServer:
-    server = BridgeServer()
+def create_server(control_transport: str = DEFAULT_CONTROL_TRANSPORT) -> BridgeServer:
+    server = BridgeServer(control_transport)
     logging.getLogger(PACKAGE_LOGGER).addHandler(server.client_log)
 
     @server.feature(types.INITIALIZE)
-    def initialize(ls: BridgeServer, params: types.InitializeParams) -> None:
+    async def initialize(ls: BridgeServer, params: types.InitializeParams) -> None:
         ls.configure(params)
         client = params.client_info.name if params.client_info else "an unnamed client"
         logger.info("initialize from %s: host %s", client, ls.host.name)
+        # Before the answer to initialize, so that the editor can hand the discovery file to
+        # its terminals as soon as it has the answer.
+        if ls.settings.control:
+            await ls.control.start(ls.workspace_paths(), ls.host.name)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: BridgeServer, params: types.InitializedParams) -> None:
