@@ -19,11 +19,11 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
@@ -57,6 +57,8 @@ SETTINGS = {
 HEALTH_TIMEOUT = 30.0  # seconds
 STOP_TIMEOUT = 10.0
 TOAST = ".notifications-toasts .notification-toast"
+OUTPUT_PICKER = '.part.panel select[aria-label="Switch Output"]'
+OUTPUT_TEXT = ".part.panel .output-view .view-lines"
 WORKBENCH_TIMEOUT_MS = 60_000
 UI_TIMEOUT_MS = 15_000
 LOG_TAIL_LINES = 60
@@ -217,6 +219,25 @@ class Editor:
         wait_until(lambda: len(self.calls()) >= count, timeout, f"{count} ClineAPI call(s)")
         return self.calls()
 
+    @property
+    def logs(self) -> Path:
+        """The logs of the workbench and the extension host, output channels included."""
+        return self.root / "user-data" / "logs"
+
+    def log_files(self) -> list[Path]:
+        """Every log this editor wrote: code-server's own and all under `logs`."""
+        return [self.root / "code-server.log", *sorted(filter(Path.is_file, self.logs.rglob("*")))]
+
+    def wait_for_log(self, channel: str, text: str, timeout: float = 15.0) -> str:
+        """The file of log output channel `channel`, once it contains `text` (the extension host
+        writes it with a delay); return its content."""
+
+        def content() -> str:
+            logs = [log.read_text(errors="replace") for log in self.logs.rglob(f"{channel}.log")]
+            return next((log for log in logs if text in log), "")
+
+        return wait_until(content, timeout, f"{text!r} in the {channel!r} log")
+
     def sidecar_pids(self) -> list[int]:
         """The live processes under code-server that run `cline_bridge serve`."""
         return [
@@ -259,13 +280,26 @@ def _healthy(port: int) -> bool:
 
 
 @contextmanager
-def code_server(tools: Tools, vsix: Path, root: Path, *, cline: bool) -> Iterator[Editor]:
-    """Start code-server on a fresh profile in `root`; stop its whole process group after."""
+def code_server(
+    tools: Tools,
+    vsix: Path,
+    root: Path,
+    *,
+    cline: bool,
+    env: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Iterator[Editor]:
+    """Start code-server on a fresh profile in `root`; stop its whole process group after.
+
+    `env` is added to code-server's environment (the extension host and the sidecar inherit it),
+    `settings` to the user settings.
+    """
     folders = ("workspace", "user-data/User", "extensions", "config", "data", "cache", "run", "tmp")
     for name in folders:
         (root / name).mkdir(mode=0o700, parents=True)
-    (root / "user-data/User/settings.json").write_text(json.dumps(SETTINGS, indent=2))
-    env = {
+    user_settings = {**SETTINGS, **(settings or {})}
+    (root / "user-data/User/settings.json").write_text(json.dumps(user_settings, indent=2))
+    environ = {
         **os.environ,
         "PATH": f"{tools.node_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "XDG_CONFIG_HOME": str(root / "config"),  # else ~/.config/code-server/config.yaml
@@ -276,7 +310,8 @@ def code_server(tools: Tools, vsix: Path, root: Path, *, cline: bool) -> Iterato
         "CLINE_FAKE_RECORD": str(root / "calls.jsonl"),
     }
     for inherited in ("CLINE_BRIDGE", "CLINE_FAKE_THROW"):  # would change what the tests see
-        env.pop(inherited, None)
+        environ.pop(inherited, None)
+    environ.update(env or {})
     profile = ["--user-data-dir", str(root / "user-data")]
     profile += ["--extensions-dir", str(root / "extensions")]
 
@@ -286,7 +321,7 @@ def code_server(tools: Tools, vsix: Path, root: Path, *, cline: bool) -> Iterato
         shutil.copytree(CLINE_DOUBLE, root / "extensions" / CLINE_FOLDER)
     install = subprocess.run(
         [str(tools.code_server), *profile, "--install-extension", str(vsix)],
-        env=env, capture_output=True, text=True, timeout=60, start_new_session=True,
+        env=environ, capture_output=True, text=True, timeout=60, start_new_session=True,
     )  # fmt: skip
     assert install.returncode == 0, f"installing {vsix.name}:\n{install.stdout}{install.stderr}"
 
@@ -296,7 +331,7 @@ def code_server(tools: Tools, vsix: Path, root: Path, *, cline: bool) -> Iterato
             [str(tools.code_server), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", *profile,
              "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
              "--disable-getting-started-override", str(root / "workspace")],
-            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=environ, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     try:
@@ -354,6 +389,28 @@ class Workbench:
         box.fill(text)
         box.press("Enter")
 
+    def output_lines(self, channel: str) -> list[str]:
+        """The lines the output panel shows, top to bottom; [] unless it shows `channel`."""
+        picker = self.page.locator(OUTPUT_PICKER).filter(visible=True)
+        if picker.count() != 1 or picker.input_value() != channel:
+            return []
+        # Lines are positioned absolutely, so order them by position, not by DOM order.
+        lines: list[str] = self.page.locator(OUTPUT_TEXT).evaluate(
+            """(lines) => [...lines.querySelectorAll(".view-line")]
+                .sort((a, b) => a.offsetTop - b.offsetTop)
+                .map((line) => line.textContent.replaceAll("\\u00a0", " "))"""
+        )
+        return lines
+
+    def wait_for_output(self, channel: str, line: str, timeout: float = 15.0) -> list[str]:
+        """The output panel's lines, once it shows `channel` with `line` among them."""
+
+        def shown() -> list[str]:
+            lines = self.output_lines(channel)
+            return lines if line in lines else []
+
+        return wait_until(shown, timeout, f"{line!r} in the output channel {channel!r}")
+
     def toast(self, text: str) -> Locator:
         """The notification toast that contains `text`."""
         return self.page.locator(TOAST, has_text=text)
@@ -380,13 +437,23 @@ def _failed(item: pytest.Item) -> bool:
     return any(report.failed for report in item.stash.get(_reports, {}).values())
 
 
-def _workbench(request: pytest.FixtureRequest, tools: Tools, vsix: Path, *, cline: bool):
+def _workbench(
+    request: pytest.FixtureRequest,
+    tools: Tools,
+    vsix: Path,
+    *,
+    cline: bool,
+    env: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Iterator[Workbench]:
     root = Path(tempfile.mkdtemp(prefix="cline-bridge-e2e-"))
     page = None
     try:
         with ExitStack() as stack:
             try:
-                editor = stack.enter_context(code_server(tools, vsix, root, cline=cline))
+                editor = stack.enter_context(
+                    code_server(tools, vsix, root, cline=cline, env=env, settings=settings)
+                )
                 page = stack.enter_context(chromium_page())
                 workbench = Workbench(editor, page)
                 workbench.open()
@@ -410,3 +477,38 @@ def workbench(request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Pat
 def workbench_without_cline(request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Path):
     """An editor with the bridge but no Cline extension, the bridge's sidecar running."""
     yield from _workbench(request, e2e_tools, bridge_vsix, cline=False)
+
+
+class StartWorkbench(Protocol):
+    """What `start_workbench` gives a test: `_workbench`'s options, started on call."""
+
+    def __call__(
+        self,
+        *,
+        cline: bool,
+        env: Mapping[str, str] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Workbench: ...
+
+
+@pytest.fixture
+def start_workbench(
+    request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Path
+) -> Iterator[StartWorkbench]:
+    """Start an editor with the bridge when the test says, with extra environment and settings
+    (for a test that must start something else first); it is stopped when the test ends."""
+    with ExitStack() as stack:
+
+        def start(
+            *,
+            cline: bool,
+            env: Mapping[str, str] | None = None,
+            settings: Mapping[str, Any] | None = None,
+        ) -> Workbench:
+            return stack.enter_context(
+                contextmanager(_workbench)(
+                    request, e2e_tools, bridge_vsix, cline=cline, env=env, settings=settings
+                )
+            )
+
+        yield start

@@ -6,13 +6,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.fakes.cline_api import sse, text_chunks
+
 if TYPE_CHECKING:
-    from tests.editors.vscode.conftest import Workbench
+    from tests.editors.vscode.conftest import StartWorkbench, Workbench
+    from tests.fakes.cline_api import FakeClineAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 TASK = "Refactor utils.py: add type hints (e2e 7f3a)"
 NOT_INSTALLED = "Cline (saoudrizwan.claude-dev) is not installed"
+API_KEY = "sk-cline-e2e-4d61c0a9f2"  # made up; the test looks for it in every log afterwards
+QUESTION = "What is the capital of France? (e2e 2b8c)"
+ANSWER = "Paris is the capital."
 
 
 def test_start_task_and_approve_reach_cline(workbench: Workbench) -> None:
@@ -47,3 +53,37 @@ def test_missing_cline_is_a_clear_error_and_the_sidecar_keeps_serving(
     assert editor.sidecar_pids() == sidecars
     assert workbench.status("running").is_visible()
     assert not editor.calls_file.exists()
+
+
+def test_ask_streams_the_answer_from_the_rest_api(
+    fake_api: FakeClineAPI, start_workbench: StartWorkbench
+) -> None:
+    fake_api.script(sse(text_chunks("Paris ", "is ", "the ", "capital."), delay=0.1))
+    workbench = start_workbench(
+        cline=False,
+        env={"CLINE_API_KEY": API_KEY},
+        settings={"clineBridge.api.baseUrl": fake_api.url},
+    )
+    editor = workbench.editor
+
+    workbench.run_command("Cline Bridge: Ask…")
+    workbench.answer_input_box("Ask Cline (REST API)", QUESTION)
+    lines = workbench.wait_for_output("Cline Bridge: Answers", ANSWER)
+    assert lines == [f"## {QUESTION}", "", ANSWER]
+
+    # Its last line about the chat is in the log file: the logs are complete enough to search.
+    editor.wait_for_log("Cline Bridge", "Cline chat answered")
+    assert [(request.method, request.path) for request in fake_api.requests] == [
+        ("POST", "/api/v1/chat/completions")
+    ]
+    request = fake_api.requests[0]
+    assert request.headers.get("authorization") == f"Bearer {API_KEY}"
+    assert request.json["stream"] is True
+    assert request.json["messages"][-1] == {"role": "user", "content": QUESTION}
+
+    leaks = [
+        str(log.relative_to(editor.root))
+        for log in editor.log_files()
+        if API_KEY in log.read_text(errors="replace")
+    ]
+    assert not leaks, f"the API key is written in {leaks}"
