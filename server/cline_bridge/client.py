@@ -61,6 +61,15 @@ from cline_bridge.control.discovery import (
     parse_endpoint,
     select_bridge,
 )
+from cline_bridge.wire import (
+    CMD_CHAT,
+    CMD_PRESS_PRIMARY_BUTTON,
+    CMD_PRESS_SECONDARY_BUTTON,
+    CMD_SEND_MESSAGE,
+    CMD_START_NEW_TASK,
+    CMD_STATUS,
+    NOTIFY_TASK_EVENT,
+)
 
 __all__ = [
     "ApiError",
@@ -83,14 +92,6 @@ __all__ = [
     "status",
 ]
 
-# The wire names, repeated from ``protocol`` (which imports pygls); a test keeps them equal.
-CMD_START_NEW_TASK = "clineBridge.startNewTask"
-CMD_SEND_MESSAGE = "clineBridge.sendMessage"
-CMD_PRESS_PRIMARY_BUTTON = "clineBridge.pressPrimaryButton"
-CMD_PRESS_SECONDARY_BUTTON = "clineBridge.pressSecondaryButton"
-CMD_STATUS = "clineBridge.status"
-CMD_CHAT = "clineBridge.chat"
-NOTIFY_TASK_EVENT = "clineBridge/taskEvent"
 CLIENT_NAME = "cline-bridge-client"
 
 CONNECT_TIMEOUT = 10.0

@@ -1,9 +1,4 @@
-"""Wire names and error codes of the cline-bridge protocol, in one place.
-
-The VS Code client repeats these in ``vscode-client/src/constants.ts``; ``docs/protocol.md`` is
-the public description. Every name of ours lives under ``clineBridge`` so that it can never clash
-with the ``cline.*`` command ids owned by the Cline extension.
-"""
+"""The sidecar's LSP protocol class, and (re-exported from ``wire``) the wire names and codes."""
 
 from __future__ import annotations
 
@@ -16,33 +11,8 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from cline_bridge.requests import CURRENT_REQUEST, CancelRegistry, RequestContext
-
-SERVER_NAME = "cline-bridge"
-
-# workspace/executeCommand commands
-CMD_START_NEW_TASK = "clineBridge.startNewTask"
-CMD_SEND_MESSAGE = "clineBridge.sendMessage"
-CMD_PRESS_PRIMARY_BUTTON = "clineBridge.pressPrimaryButton"
-CMD_PRESS_SECONDARY_BUTTON = "clineBridge.pressSecondaryButton"
-CMD_STATUS = "clineBridge.status"
-CMD_CHAT = "clineBridge.chat"
-CMD_LIST_MODELS = "clineBridge.listModels"
-
-# server -> client requests, sent only to a client that said `clineApi: true`
-REQ_START_NEW_TASK = "clineBridge/startNewTask"
-REQ_SEND_MESSAGE = "clineBridge/sendMessage"
-REQ_PRESS_PRIMARY_BUTTON = "clineBridge/pressPrimaryButton"
-REQ_PRESS_SECONDARY_BUTTON = "clineBridge/pressSecondaryButton"
-
-CUSTOM_METHOD_PREFIX = "clineBridge/"
-
-# JSON-RPC error codes (server-defined range -32099..-32000, plus the standard -32602)
-INVALID_PARAMS = -32602
-NO_HOST = -32001
-CLINE_UNAVAILABLE = -32002
-NO_API_KEY = -32003
-API_ERROR = -32004
-NOT_AUTHORISED = -32005
+from cline_bridge.wire import *  # noqa: F403 - the names are part of this module's API
+from cline_bridge.wire import CUSTOM_METHOD_PREFIX
 
 
 @attrs.define
