@@ -51,6 +51,11 @@ export const API_KEY_SECRET = "clineBridge.apiKey";
 /** The sidecar reads the key from this environment variable (never from initializationOptions, which traces print). */
 export const API_KEY_ENV = "CLINE_API_KEY";
 
+/** Scripts in the integrated terminals find this window's sidecar through this variable: its discovery file. */
+export const TERMINAL_ENV_VAR = "CLINE_BRIDGE";
+/** Shown in the terminal's environment hover. */
+export const TERMINAL_ENV_DESCRIPTION = "Lets cline-bridge commands in this terminal reach this window's Cline";
+
 /** The output channel the answers of **Cline Bridge: Ask…** go to. */
 export const ANSWERS_CHANNEL = "Cline Bridge: Answers";
 

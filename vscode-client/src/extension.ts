@@ -6,6 +6,7 @@ import { registerCommands, vscodeCommandHost } from "./commands";
 import { API_KEY_SECRET, RESTART_SETTINGS, Settings } from "./constants";
 import { createLogChannel } from "./log";
 import { StatusBar } from "./statusBar";
+import { TerminalEnv } from "./terminalEnv";
 
 let bridge: BridgeClient | undefined;
 
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): void {
     channel,
     askHost,
     new StatusBar(client),
+    new TerminalEnv(context.environmentVariableCollection, client, channel),
     ...registerCommands(host, client),
     ...registerAsk(askHost, client),
     ...registerApiKeyCommands(host, context.secrets, channel, () => client.apiKeyChanged()),

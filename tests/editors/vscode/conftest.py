@@ -61,6 +61,7 @@ OUTPUT_PICKER = '.part.panel select[aria-label="Switch Output"]'
 OUTPUT_TEXT = ".part.panel .output-view .view-lines"
 WORKBENCH_TIMEOUT_MS = 60_000
 UI_TIMEOUT_MS = 15_000
+TERMINAL_SETTLE_MS = 500
 LOG_TAIL_LINES = 60
 
 T = TypeVar("T")
@@ -418,6 +419,28 @@ class Workbench:
     def status(self, state: str) -> Locator:
         """The Cline Bridge status bar item, when it shows `state`."""
         return self.page.locator(f'.statusbar-item[aria-label="Cline Bridge: {state}"]')
+
+    def run_in_new_terminal(self, command_line: str) -> None:
+        """Open a new integrated terminal from the palette and type `command_line` and Enter into
+        it once its shell runs."""
+        code_server = self.editor.proc.pid
+        before = set(descendants(code_server))
+
+        def new_shell() -> list[int]:
+            # The pty makes the shell lead a process group of its own, unlike code-server's others.
+            return [
+                pid
+                for pid in descendants(code_server)
+                if pid not in before and (stat := _stat(pid)) and stat[2] == pid and alive(pid)
+            ]
+
+        self.run_command("Terminal: Create New Terminal")
+        # The new terminal shows and has the focus, so the keyboard types into it.
+        self.page.locator(".part.panel .xterm:has(.xterm-helper-textarea:focus)").wait_for()
+        wait_until(new_shell, HEALTH_TIMEOUT, "the new terminal's shell")
+        self.page.wait_for_timeout(TERMINAL_SETTLE_MS)  # the shell reads its start-up files
+        self.page.keyboard.type(command_line)
+        self.page.keyboard.press("Enter")
 
 
 # --- fixtures -----------------------------------------------------------------------------------

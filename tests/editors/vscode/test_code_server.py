@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.editors.vscode.conftest import wait_until
 from tests.fakes.cline_api import sse, text_chunks
 
 if TYPE_CHECKING:
@@ -19,6 +26,7 @@ NOT_INSTALLED = "Cline (saoudrizwan.claude-dev) is not installed"
 API_KEY = "sk-cline-e2e-4d61c0a9f2"  # made up; the test looks for it in every log afterwards
 QUESTION = "What is the capital of France? (e2e 2b8c)"
 ANSWER = "Paris is the capital."
+TERMINAL_TASK = "Run the tests (from a terminal)"
 
 
 def test_start_task_and_approve_reach_cline(workbench: Workbench) -> None:
@@ -87,3 +95,53 @@ def test_ask_streams_the_answer_from_the_rest_api(
         if API_KEY in log.read_text(errors="replace")
     ]
     assert not leaks, f"the API key is written in {leaks}"
+
+
+def test_a_script_in_the_integrated_terminal_reaches_this_windows_cline(
+    workbench: Workbench, tmp_path: Path
+) -> None:
+    editor = workbench.editor
+    sidecars = editor.sidecar_pids()
+    assert len(sidecars) == 1, f"expected one sidecar process, found {sidecars}"
+    # A terminal gets the variable only if it opens after the extension set it.
+    editor.wait_for_log("Cline Bridge", "Terminals get CLINE_BRIDGE=")
+
+    discovery = terminal_cline_bridge(workbench, tmp_path / "bridge.txt")
+    assert discovery.parent.resolve() == (editor.root / "run" / "cline-bridge").resolve()
+    assert json.loads(discovery.read_text())["pid"] == sidecars[0]
+
+    # What `cline-bridge task` typed in that terminal runs.
+    done = subprocess.run(
+        [sys.executable, "-m", "cline_bridge", "task", TERMINAL_TASK],
+        env={**os.environ, "CLINE_BRIDGE": str(discovery)},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, f"cline-bridge task exited {done.returncode}: {done.stderr}"
+    assert editor.wait_for_calls(1) == [{"method": "startNewTask", "args": [TERMINAL_TASK, None]}]
+
+    # A restarted sidecar has a new pid and a new discovery file; new terminals get that one.
+    workbench.run_command("Cline Bridge: Restart Sidecar")
+    # While an interpreter shim (pyenv) starts it, the new sidecar may show as several processes.
+    restarted = wait_until(
+        lambda: len(pids := editor.sidecar_pids()) == 1 and pids != sidecars and pids,
+        30.0,
+        "one new sidecar",
+    )
+    editor.wait_for_log(
+        "Cline Bridge", f"Terminals get CLINE_BRIDGE={discovery.parent}/{restarted[0]}.json"
+    )
+    rediscovery = terminal_cline_bridge(workbench, tmp_path / "bridge-after-restart.txt")
+    assert rediscovery != discovery
+    assert json.loads(rediscovery.read_text())["pid"] == restarted[0]
+
+
+def terminal_cline_bridge(workbench: Workbench, echoed: Path) -> Path:
+    """The discovery file a new integrated terminal's CLINE_BRIDGE names, checked to exist."""
+    workbench.run_in_new_terminal(f'echo "$CLINE_BRIDGE" > {shlex.quote(str(echoed))}')
+    wait_until(
+        lambda: echoed.is_file() and echoed.read_text().endswith("\n"), 15.0, "the terminal's echo"
+    )
+    discovery = Path(echoed.read_text().strip())
+    assert discovery.is_absolute(), f"CLINE_BRIDGE is {str(discovery)!r}"
+    assert discovery.is_file(), f"CLINE_BRIDGE names {discovery}, which does not exist"
+    return discovery
