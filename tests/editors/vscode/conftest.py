@@ -240,12 +240,16 @@ class Editor:
         return wait_until(content, timeout, f"{text!r} in the {channel!r} log")
 
     def sidecar_pids(self) -> list[int]:
-        """The live processes under code-server that run `cline_bridge serve`."""
-        return [
+        """The live processes under code-server that run `cline_bridge serve`.
+
+        An interpreter shim (pyenv) briefly shows the same command line in the processes that
+        start the real one: only a match with no matching descendant is the sidecar itself."""
+        matches = [
             pid
             for pid in descendants(self.proc.pid)
             if "cline_bridge serve" in cmdline(pid) and alive(pid)
         ]
+        return [pid for pid in matches if not set(descendants(pid)) & set(matches)]
 
 
 def failure_report(root: Path, page: Page | None) -> str:
