@@ -2,10 +2,11 @@
 
 Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
 
-Prints three tables: the sidecar against a bare pygls 2 server, streaming parse throughput against
-raw httpx and the openai SDK, and `clineBridge.chat` over LSP against our client in-process. Every
-figure is a ratio against a baseline, with its target beside it. Nothing is asserted: the exit
-status is 0 whatever the ratios are.
+Prints four tables: the sidecar against a bare pygls 2 server, commands over the sidecar's control
+endpoint against the editor's own connection, streaming parse throughput against raw httpx and the
+openai SDK, and `clineBridge.chat` over LSP against our client in-process. Every figure is a ratio
+against a baseline, with its target beside it. Nothing is asserted: the exit status is 0 whatever
+the ratios are.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import control
 import lsp_chat
 import streaming
 from lsp_client import LspError
@@ -50,6 +52,22 @@ class Plan:
     stream_warmups: int
     chat_runs: int
     chat_warmups: int
+    control_clients: int
+    control_per_client: int
+    control_runs: int
+    control_warmups: int
+
+    def control(self) -> control.ControlPlan:
+        """The control table's plan: its round trips are sampled as the sidecar table's."""
+        return control.ControlPlan(
+            trips=self.trips,
+            trip_warmups=self.trip_warmups,
+            trip_block=self.trip_block,
+            clients=self.control_clients,
+            per_client=self.control_per_client,
+            runs=self.control_runs,
+            warmups=self.control_warmups,
+        )
 
 
 FULL = Plan(
@@ -62,6 +80,10 @@ FULL = Plan(
     stream_warmups=1,
     chat_runs=9,
     chat_warmups=2,
+    control_clients=20,
+    control_per_client=100,
+    control_runs=9,
+    control_warmups=2,
 )
 QUICK = Plan(
     cold_runs=5,
@@ -73,8 +95,12 @@ QUICK = Plan(
     stream_warmups=1,
     chat_runs=3,
     chat_warmups=1,
+    control_clients=20,
+    control_per_client=100,
+    control_runs=3,
+    control_warmups=1,
 )
-PARTS = ("sidecar", "streaming", "chat")
+PARTS = ("sidecar", "control", "streaming", "chat")
 STREAM_CHUNKS = 20_000
 CHAT_DELTAS = 10_000
 
@@ -219,7 +245,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         action="append",
         choices=PARTS,
-        help="run only this table (repeatable; default: all three)",
+        help="run only this table (repeatable; default: all four)",
     )
     return parser.parse_args(argv)
 
@@ -244,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines = [*header(plan, candidate), "", *table(results, candidate), floor_line(results)]
             print("\n".join([*lines, *sanity_notes(results, candidate)]), flush=True)
             report.update(to_json(results, plan, candidate))
+        if "control" in parts:
+            report["control"] = measure_control(plan)
         if parts & {"streaming", "chat"}:
             report.update(asyncio.run(measure_streaming(plan, parts)))
     except LspError as exc:
@@ -252,6 +280,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def measure_control(plan: Plan) -> dict[str, Any]:
+    """The control endpoint table, printed; its results as plain data."""
+    if not sidecar_installed():
+        print("\ncontrol endpoint: not measured: cline_bridge is not installed", flush=True)
+        return {"error": "cline_bridge is not installed"}
+    try:
+        results = asyncio.run(control.run(plan.control(), TIMEOUT))
+    except LspError as exc:  # e.g. a sidecar without a control endpoint
+        print(f"\ncontrol endpoint: not measured: {exc}", flush=True)
+        return {"error": str(exc)}
+    print("\n".join(["", *results.lines()]), flush=True)
+    return results.to_json()
 
 
 async def measure_streaming(plan: Plan, parts: set[str]) -> dict[str, Any]:
