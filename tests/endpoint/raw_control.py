@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
-from tests.lsp.raw_stdio import frame
-
-TIMEOUT = 10.0
+from tests.lsp.raw_stdio import TIMEOUT, RawPeer
 
 
-class RawControl:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.notifications: list[dict[str, Any]] = []
-        self._next_id = 0
+class RawControl(RawPeer):
+    """A connection to a sidecar's control endpoint."""
 
     @classmethod
     async def open(cls, endpoint: str) -> RawControl:
@@ -31,42 +24,11 @@ class RawControl:
             )
         return cls(reader, writer)
 
-    async def send_raw(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
-
-    async def request(self, method: str, params: Any = None) -> dict[str, Any]:
-        self._next_id += 1
-        await self.send_raw(
-            frame({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
-        )
-        return await self.response_to(self._next_id)
-
-    async def response_to(self, request_id: int) -> dict[str, Any]:
-        while True:
-            message = await self.read()
-            if "id" not in message:
-                self.notifications.append(message)
-            elif message["id"] == request_id:
-                return message
-
-    async def read(self) -> dict[str, Any]:
-        header = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), TIMEOUT)
-        length = int(header.split(b":", 1)[1].split(b"\r\n", 1)[0])
-        body = await asyncio.wait_for(self.reader.readexactly(length), TIMEOUT)
-        message: dict[str, Any] = json.loads(body)
-        return message
-
     async def initialize(self, token: str | None, **options: Any) -> dict[str, Any]:
         init: dict[str, Any] = dict(options)
         if token is not None:
             init["token"] = token
         return await self.request("initialize", {"processId": None, "initializationOptions": init})
-
-    async def execute(self, command: str, *arguments: Any, **params: Any) -> dict[str, Any]:
-        return await self.request(
-            "workspace/executeCommand", {"command": command, "arguments": list(arguments), **params}
-        )
 
     async def closed_by_peer(self) -> bool:
         """True once the sidecar has closed this connection (end of input within the timeout)."""

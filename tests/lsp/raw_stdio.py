@@ -23,24 +23,28 @@ def frame(message: dict[str, Any]) -> bytes:
     return frame_bytes(json.dumps(message).encode())
 
 
-class RawSidecar:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
+class RawPeer:
+    """JSON-RPC over a reader and a writer, framed by hand. Every read is bounded by ``TIMEOUT``
+    and fails the test if the peer writes anything but LSP frames."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
         self.notifications: list[dict[str, Any]] = []
         self._next_id = 0
 
+    async def send_raw(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
     async def send_bytes(self, body: bytes) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(frame_bytes(body))
-        await self.process.stdin.drain()
+        await self.send_raw(frame_bytes(body))
 
     async def send(self, message: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(frame(message))
-        await self.process.stdin.drain()
+        await self.send_raw(frame(message))
 
     async def request(self, method: str, params: Any = None) -> dict[str, Any]:
-        """Send a request and return its response, skipping notifications on the way."""
+        """Send a request and return its response, keeping notifications met on the way."""
         self._next_id += 1
         await self.send({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
         return await self.response_to(self._next_id)
@@ -54,9 +58,7 @@ class RawSidecar:
                 return message
 
     async def read(self) -> dict[str, Any]:
-        """One message from stdout; fails the test if stdout holds anything but LSP frames."""
-        assert self.process.stdout is not None
-        headers = await asyncio.wait_for(self.process.stdout.readuntil(b"\r\n\r\n"), TIMEOUT)
+        headers = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), TIMEOUT)
         length = None
         for line in headers.decode("ascii").split("\r\n"):
             name, _, value = line.partition(":")
@@ -65,9 +67,24 @@ class RawSidecar:
             else:
                 assert name.lower() in ("content-type", ""), f"unexpected header {line!r}"
         assert length is not None, f"frame without Content-Length: {headers!r}"
-        body = await asyncio.wait_for(self.process.stdout.readexactly(length), TIMEOUT)
+        body = await asyncio.wait_for(self.reader.readexactly(length), TIMEOUT)
         message: dict[str, Any] = json.loads(body)
         return message
+
+    async def execute(self, command: str, *arguments: Any, **params: Any) -> dict[str, Any]:
+        return await self.request(
+            "workspace/executeCommand", {"command": command, "arguments": list(arguments), **params}
+        )
+
+
+class RawSidecar(RawPeer):
+    """A sidecar's stdio: stdout must hold nothing but LSP frames."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        assert process.stdin is not None
+        super().__init__(process.stdout, process.stdin)
+        self.process = process
 
     async def initialize(self, options: dict[str, Any] | None = None) -> dict[str, Any]:
         params = {"processId": None, "rootUri": None, "capabilities": {}}
@@ -76,11 +93,6 @@ class RawSidecar:
         response = await self.request("initialize", params)
         await self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
         return response
-
-    async def execute(self, command: str, *arguments: Any) -> dict[str, Any]:
-        return await self.request(
-            "workspace/executeCommand", {"command": command, "arguments": list(arguments)}
-        )
 
 
 @contextlib.asynccontextmanager
