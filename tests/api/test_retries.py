@@ -345,3 +345,17 @@ async def test_leaving_the_loop_early_closes_the_connection(fake_api: FakeClineA
         assert await wait_event(fake_api.requests[0].finished, timeout=3)
         assert fake_api.requests[0].outcome == "client disconnected"
         del events
+
+
+async def test_a_503_with_retry_after_waits_as_asked(fake_api: FakeClineAPI) -> None:
+    fake_api.script(
+        text_reply("maintenance", 503, headers={"retry-after-ms": "400"}), json_reply(OK_COMPLETION)
+    )
+    async with make_client(fake_api) as client:
+        start = time.monotonic()
+        result = await bounded(client.chat(model=MODEL, messages=HELLO))
+        elapsed = time.monotonic() - start
+    assert result.text == "ok"
+    assert len(fake_api.requests) == 2
+    # backoff_base is 0.01 s, so only the header explains a wait this long.
+    assert elapsed >= 0.38

@@ -17,7 +17,6 @@ from cline_bridge.api.errors import (
     APITimeoutError,
     ClineAPIError,
     MissingAPIKeyError,
-    RateLimitError,
     error_from_chunk,
     error_from_response,
 )
@@ -95,7 +94,7 @@ class ClineClient:
         async def open_response() -> httpx.Response:
             return await self._send("POST", "/chat/completions", body, stream=True)
 
-        return ChatStream(open_response, self.max_retries, self._retry_delay)
+        return ChatStream(open_response, self._retry_delay)
 
     async def chat(
         self,
@@ -170,9 +169,8 @@ class ClineClient:
         error = error_from_response(status, headers, content)
         if not should_retry_status(status, headers):
             error.retryable = False
-        retry_after = parse_retry_after(headers, error.message)
-        if isinstance(error, RateLimitError):
-            error.retry_after = retry_after
+        # Any retryable status may say how long to wait (a 503 during maintenance, say).
+        retry_after = error.retry_after = parse_retry_after(headers, error.message)
         if retry_after is not None and retry_after > constants.MAX_RETRY_WAIT:
             # Waiting hours inside an editor command helps nobody: say when, and stop.
             until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() + retry_after))
@@ -181,9 +179,16 @@ class ClineClient:
             error.retryable = False
         return error
 
-    def _retry_delay(self, error: ClineAPIError, attempt: int) -> float:
-        retry_after = getattr(error, "retry_after", None)
-        delay = retry_after if retry_after is not None else backoff(attempt, self._backoff_base)
+    def _retry_delay(self, error: ClineAPIError, attempt: int) -> float | None:
+        """Seconds to wait before retry ``attempt`` (0 for the first) after ``error``, or None
+        when it must be raised: not retryable, or the retries are used up."""
+        if not error.retryable or attempt >= self.max_retries:
+            return None
+        delay = (
+            error.retry_after
+            if error.retry_after is not None
+            else backoff(attempt, self._backoff_base)
+        )
         logger.info(
             "%s; retry %d of %d in %.1fs", error.message, attempt + 1, self.max_retries, delay
         )
@@ -195,9 +200,8 @@ class ClineClient:
             try:
                 return await call()
             except ClineAPIError as error:
-                if not error.retryable or attempt >= self.max_retries:
+                if (delay := self._retry_delay(error, attempt)) is None:
                     raise
-                delay = self._retry_delay(error, attempt)
                 attempt += 1
                 await asyncio.sleep(delay)
 

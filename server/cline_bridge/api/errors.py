@@ -20,6 +20,8 @@ class ClineAPIError(Exception):
 
     status: int | None = None
     retryable: bool = False
+    retry_after: float | None = None
+    """Seconds the API asks to wait before a retry, when it says (in a header or the message)."""
 
     def __init__(
         self,
@@ -91,7 +93,6 @@ class RateLimitError(APIStatusError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
-        """Seconds the API asks to wait, when it says (in a header or in the message)."""
 
 
 class InternalServerError(APIStatusError):

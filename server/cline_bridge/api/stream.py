@@ -30,7 +30,8 @@ from cline_bridge.api.models import ChatResult, ToolCall, Usage
 from cline_bridge.api.sse import SSEDecoder
 
 OpenResponse = Callable[[], Awaitable[httpx.Response]]
-RetryDelay = Callable[[ClineAPIError, int], float]
+RetryDelay = Callable[[ClineAPIError, int], float | None]
+"""The delay before retry ``attempt`` after an error, or None to raise it."""
 
 
 class ChatStream:
@@ -42,9 +43,8 @@ class ChatStream:
     event was delivered, errors are raised after the partial output, never retried.
     """
 
-    def __init__(self, open_response: OpenResponse, max_retries: int, retry_delay: RetryDelay):
+    def __init__(self, open_response: OpenResponse, retry_delay: RetryDelay):
         self._open_response = open_response
-        self._max_retries = max_retries
         self._retry_delay = retry_delay
         self._response: httpx.Response | None = None
         self._delivered = False
@@ -80,9 +80,8 @@ class ChatStream:
                     yield event
                 return
             except ClineAPIError as error:
-                if self._delivered or not error.retryable or attempt >= self._max_retries:
+                if self._delivered or (delay := self._retry_delay(error, attempt)) is None:
                     raise
-                delay = self._retry_delay(error, attempt)
                 attempt += 1
                 await asyncio.sleep(delay)
             finally:
