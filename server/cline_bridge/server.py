@@ -13,9 +13,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from cline_bridge import __version__, chat, protocol, tasks
+from cline_bridge.acp.launch import plan_launch
 from cline_bridge.control.service import ControlService
 from cline_bridge.errors import NoApiKeyError
-from cline_bridge.hosts import EditorHost, TaskHost, UnavailableHost
+from cline_bridge.feedback import EditorFeedback
+from cline_bridge.hosts import AcpHost, EditorHost, TaskHost, UnavailableHost
+from cline_bridge.hosts.unavailable import NO_CLI_MESSAGE
 from cline_bridge.logs import PACKAGE_LOGGER, ClientLogHandler
 from cline_bridge.settings import Settings
 
@@ -46,6 +49,7 @@ class BridgeServer(LanguageServer):
         self.host: TaskHost = UnavailableHost()
         self.client_log = ClientLogHandler(self)
         self._rest_client: ClineClient | None = None
+        self._feedback: EditorFeedback | None = None
 
     def configure(self, params: types.InitializeParams) -> None:
         """Read the client's options and choose the task host, once, at initialize."""
@@ -55,7 +59,27 @@ class BridgeServer(LanguageServer):
         if self.settings.cline_api:
             self.host = EditorHost(self.protocol, self.settings.host_request_timeout)
         else:
-            self.host = UnavailableHost()
+            self.host = self._acp_host(params)
+
+    def _acp_host(self, params: types.InitializeParams) -> TaskHost:
+        """The ACP host, if the Cline CLI can be found; otherwise no host, saying why."""
+        command = self.settings.acp_command
+        folders = self.workspace_paths()
+        launch = plan_launch(
+            command, self.settings.acp_env, os.environ, folders[0] if folders else os.getcwd()
+        )
+        if launch is None:
+            return UnavailableHost(NO_CLI_MESSAGE.format(program=command[0]))
+        host = AcpHost(launch, self.publish_task_event)
+        self._feedback = EditorFeedback(self.protocol, params.capabilities, host.answer_ask)
+        return host
+
+    def publish_task_event(self, event: dict[str, Any]) -> None:
+        """Send a task event to the editor and to the scripts that subscribed."""
+        self.protocol.notify(protocol.NOTIFY_TASK_EVENT, event)
+        self.control.broadcast(protocol.NOTIFY_TASK_EVENT, event)
+        if self._feedback is not None:
+            self._feedback.on_event(event)
 
     def rest_client(self) -> ClineClient:
         """The REST client for the configured key and base URL (-32003 without a key)."""

@@ -7,6 +7,7 @@ log and its fallback used, so that a typo in an editor's configuration never sto
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from cline_bridge.api.constants import DEFAULT_MODEL
 logger = logging.getLogger(__name__)
 
 DEFAULT_ACP_COMMAND: tuple[str, ...] = ("cline", "--acp")
+ENV_ACP_COMMAND = "CLINE_BRIDGE_ACP_COMMAND"
+"""The Cline CLI command line (split like a shell would) when ``acp.command`` is not given."""
 # How long the editor host waits for the editor to answer a clineBridge/* request. Cline's
 # startNewTask resolves once the task has started, which can take a few seconds on a cold start.
 DEFAULT_HOST_REQUEST_TIMEOUT = 30.0
@@ -79,13 +82,26 @@ class Settings:
                 or DEFAULT_API_BASE_URL
             ).rstrip("/"),
             model=reader.string("model") or environ.get("CLINE_MODEL") or DEFAULT_MODEL,
-            acp_command=acp_reader.string_list("command") or DEFAULT_ACP_COMMAND,
+            acp_command=acp_reader.string_list("command")
+            or _command_from_env(environ)
+            or DEFAULT_ACP_COMMAND,
             acp_env=acp_reader.string_mapping("env"),
             control=reader.boolean("control", True),
             host_request_timeout=reader.positive_number(
                 "hostRequestTimeout", DEFAULT_HOST_REQUEST_TIMEOUT
             ),
         )
+
+
+def _command_from_env(environ: Mapping[str, str]) -> tuple[str, ...]:
+    value = environ.get(ENV_ACP_COMMAND, "")
+    try:
+        return tuple(shlex.split(value))
+    except ValueError as error:  # an unbalanced quote
+        logger.warning(
+            "%s cannot be split into words (%s); using the default", ENV_ACP_COMMAND, error
+        )
+        return ()
 
 
 def type_name(value: Any) -> str:

@@ -13,6 +13,8 @@ from tests.lsp.editor_double import EditorClient
 
 # Short enough for the "editor never answers" test, long enough for any real local answer.
 HOST_REQUEST_TIMEOUT = 2.0
+# A Cline CLI that cannot be found, so that "no host" does not depend on what this machine has.
+MISSING_CLINE = "cline-bridge-test-no-such-cline"
 
 
 @pytest_lsp.fixture(
@@ -34,11 +36,12 @@ async def editor(lsp_client: EditorClient) -> AsyncIterator[None]:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND))
 async def other_editor(lsp_client: LanguageClient) -> AsyncIterator[None]:
-    """The sidecar as another editor starts it: no ClineAPI to lend."""
+    """The sidecar as another editor starts it: no ClineAPI to lend, and no Cline CLI."""
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("neovim"),
             client_info=types.ClientInfo(name="another-editor"),
+            initialization_options={"acp": {"command": [MISSING_CLINE, "--acp"]}},
         )
     )
     yield

@@ -1,4 +1,4 @@
-"""Another editor (no ClineAPI) gets -32001 with a message that says what to set up."""
+"""Another editor without a Cline CLI gets -32001 with a message that says what to set up."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from pytest_lsp import LanguageClient
 
 from tests.lsp.commands import execute, execute_error
+from tests.lsp.conftest import MISSING_CLINE
 
 TASK_COMMANDS = [
     ("clineBridge.startNewTask", ["hello"]),
@@ -23,7 +24,8 @@ async def test_task_commands_need_a_host(
 
     assert error.code == -32001
     assert "clineApi" in error.message
-    assert "saoudrizwan.claude-dev" in error.message
+    assert f"Cline CLI ({MISSING_CLINE}) was not found" in error.message
+    assert "CLINE_BRIDGE_ACP_COMMAND" in error.message
 
 
 async def test_bad_arguments_are_reported_before_the_missing_host(
