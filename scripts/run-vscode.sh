@@ -17,7 +17,7 @@ if command -v code >/dev/null 2>&1; then
   exit 0
 fi
 
-bash "$here/install-e2e-tools.sh" --no-browser
+bash "$here/install-e2e-tools.sh" --vscode-only
 # shellcheck source=e2e-tools.env
 . "$here/e2e-tools.env"
 cache="${CLINE_BRIDGE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cline-bridge}"
