@@ -96,8 +96,11 @@ class EditorFeedback:
             if (name := done.result()) is not None:
                 send(name)
 
-        # Callbacks run in the order they were added, so reports keep their order after begin.
-        token.add_done_callback(sent)
+        if token.done():
+            sent(token)
+        else:
+            # Callbacks run in the order they were added: reports keep their order after begin.
+            token.add_done_callback(sent)
 
     # -- approval dialogs ------------------------------------------------------------------------
 

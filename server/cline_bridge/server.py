@@ -121,6 +121,7 @@ class BridgeServer(LanguageServer):
             "version": __version__,
             "pid": os.getpid(),
             "host": self.host.name,
+            "acp": self.host.describe(),
             "apiBaseUrl": self.settings.api_base_url,
             "apiKeyConfigured": self.settings.api_key is not None,
             "model": self.settings.model,

@@ -23,6 +23,7 @@ from cline_bridge import __version__
 from cline_bridge.acp.connection import AgentConnection, AgentError, AgentExited
 from cline_bridge.acp.events import EventStream, Publish, apply_session_update
 from cline_bridge.acp.launch import AgentLaunch
+from cline_bridge.acp.prompts import PromptBuilder
 from cline_bridge.acp.task import NO_TASK, RESUME_TEXT, Ask, Task
 from cline_bridge.arguments import TextAndImages
 from cline_bridge.errors import ClineUnavailableError
@@ -54,12 +55,19 @@ class AcpHost(TaskHost):
         self._loading: Task | None = None
         """A task whose session the agent is replaying; its replayed updates are not news."""
         self._serial = asyncio.Lock()
+        self._prompts = PromptBuilder()
         self._closed = False
 
-    @property
-    def agent_pid(self) -> int | None:
-        """The running agent's process id, if one runs."""
-        return self._agent.pid if self._agent is not None and self._agent.alive else None
+    def describe(self) -> dict[str, Any]:
+        agent = self._agent if self._agent is not None and self._agent.alive else None
+        task = self._task
+        return {
+            "command": self._launch.describe(),
+            "cwd": self._launch.cwd,
+            "agentPid": agent.pid if agent is not None else None,
+            "taskId": task.session_id if task is not None else None,
+            "state": task.state if task is not None else NO_TASK,
+        }
 
     # -- the four operations ---------------------------------------------------------------------
 
@@ -93,6 +101,7 @@ class AcpHost(TaskHost):
             if self._agent is not None:
                 await self._agent.close()
                 self._agent = None
+            self._prompts.close()
 
     # -- operations, one at a time in the order they were submitted ----------------------------
 
@@ -323,7 +332,7 @@ class AcpHost(TaskHost):
         agent = self._agent
         if agent is None:
             return
-        prompt = {"sessionId": task.session_id, "prompt": prompt_blocks(content)}
+        prompt = {"sessionId": task.session_id, "prompt": self._prompts.blocks(content)}
         try:
             result = await agent.request("session/prompt", prompt, None)
             stop_reason = result.get("stopReason") if isinstance(result, dict) else None
@@ -404,15 +413,3 @@ class AcpHost(TaskHost):
                 outcome="cancelled" if option is None else ("allowed" if allow else "rejected"),
                 source=source,
             )
-
-
-def prompt_blocks(content: TextAndImages) -> list[dict[str, Any]]:
-    """ACP content blocks for a prompt: its text, then each image (from its data URL)."""
-    blocks: list[dict[str, Any]] = []
-    if content.text:
-        blocks.append({"type": "text", "text": content.text})
-    for data_url in content.images:
-        header, _, data = data_url.partition(",")
-        mime_type = header.removeprefix("data:").split(";", 1)[0].lower()
-        blocks.append({"type": "image", "mimeType": mime_type, "data": data})
-    return blocks

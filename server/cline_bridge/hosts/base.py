@@ -33,5 +33,9 @@ class TaskHost(ABC):
     @abstractmethod
     def press_secondary_button(self) -> Reply: ...
 
+    def describe(self) -> dict[str, Any] | None:
+        """What ``clineBridge.status`` shows of the host beyond its name (None: nothing)."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook, most hosts hold nothing
         """Release what the host holds; called once at shutdown."""
