@@ -15,6 +15,13 @@ Streams use chunked transfer encoding, as a real gateway does. That keeps the tw
 ``sse(..., close_after=N)`` drops the connection inside the chunked body, which httpx reports as an
 incomplete body (a protocol error). A close-delimited body could only produce the first kind.
 
+The same server stands in for the model behind the real Cline CLI (``cline --acp``, provider
+``openai-compatible`` with ``url`` as its base URL). For that use, ``DynamicReply`` answers from
+the request itself (``write_file`` calls whichever file tool the agent offers), ``text_turn``
+streams a final answer, ``FakeClineAPI(unscripted_status=401)`` fails an unscripted request at
+once (the CLI retries a 5xx for about a minute), and ``RecordedRequest.messages`` and friends
+read what the agent sent.
+
 Only the standard library is used, so the fake cannot share a bug with the client under test.
 """
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import select
 import socket
 import sys
@@ -62,6 +70,77 @@ class RecordedRequest:
     (a hang or gate let go by close()), or ``pending`` while the handler still runs."""
     finished: threading.Event = field(default_factory=threading.Event)
     """Set when the handler is done with this request, whatever the outcome."""
+
+    # Readers for chat-completion bodies, so assertions stay one line long.
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The body's ``messages`` (empty when there are none)."""
+        messages = self.json.get("messages") if isinstance(self.json, dict) else None
+        return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+    @property
+    def tool_names(self) -> list[str]:
+        """The names of the function tools the body offers, in order."""
+        tools = self.json.get("tools") if isinstance(self.json, dict) else None
+        names = []
+        for tool in tools if isinstance(tools, list) else []:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            name = function.get("name") if isinstance(function, dict) else None
+            if isinstance(name, str):
+                names.append(name)
+        return names
+
+    @property
+    def tool_results(self) -> list[Any]:
+        """The contents of the ``role: "tool"`` messages, in order, each JSON-decoded when it is
+        JSON (the Cline CLI sends a JSON string, e.g. ``{"result": …, "success": true}``)."""
+        results = []
+        for message in self.messages:
+            if message.get("role") == "tool":
+                content = _text_of(message.get("content"))
+                try:
+                    results.append(json.loads(content))
+                except ValueError:
+                    results.append(content)
+        return results
+
+    @property
+    def user_parts(self) -> list[dict[str, Any]]:
+        """The last user message's content parts; a plain string content is one text part."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, str):
+                    return [{"type": "text", "text": content}]
+                return [part for part in content or [] if isinstance(part, dict)]
+        return []
+
+    @property
+    def user_text(self) -> str:
+        """The last user message's text parts, joined with newlines."""
+        return _text_of(self.user_parts)
+
+    @property
+    def user_images(self) -> list[str]:
+        """The URLs (usually ``data:`` URLs) of the last user message's image parts."""
+        urls = []
+        for part in self.user_parts:
+            image = part.get("image_url") if part.get("type") == "image_url" else None
+            url = image.get("url") if isinstance(image, dict) else image
+            if isinstance(url, str):
+                urls.append(url)
+        return urls
+
+
+def _text_of(content: Any) -> str:
+    """A message content as text: a string as is, a list of parts as its text parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [part.get("text") for part in content if isinstance(part, dict)]
+        return "\n".join(text for text in texts if isinstance(text, str))
+    return ""
 
 
 # -- replies -----------------------------------------------------------------------------------
@@ -167,6 +246,27 @@ class StreamReply(Reply):
             return
         handler.write(b"0\r\n\r\n")
         request.outcome = "answered"
+
+
+@dataclass
+class DynamicReply(Reply):
+    """A reply computed from the request when it arrives, e.g. to call a tool the request offers.
+
+    If ``build`` raises, the request gets a 401 whose body names the problem, and the problem is
+    kept in ``FakeClineAPI.problems``: a 401 fails a Cline CLI prompt at once, where a 5xx or a
+    dropped connection would be retried for about a minute.
+    """
+
+    build: Callable[[RecordedRequest], Reply]
+
+    def send(self, handler: _Handler, request: RecordedRequest) -> None:
+        try:
+            reply = self.build(request)
+        except Exception as error:
+            problem = f"cannot answer {request.method} {request.path}: {error}"
+            handler.server.fake._problem(problem)
+            reply = text_reply(f"fake Cline API: {problem}", 401)
+        reply.send(handler, request)
 
 
 class HangReply(Reply):
@@ -415,6 +515,76 @@ def tool_call_chunks(
     if usage_separate and usage is not None:
         chunks.append(usage_only_chunk(usage, model=model, id=id))
     return chunks
+
+
+# -- the model behind the Cline CLI (cline --acp, provider openai-compatible) ------------------
+
+
+def text_turn(
+    *pieces: str,
+    delay: float = 0.0,
+    gate: threading.Event | None = None,
+    gate_after: int = 1,
+) -> StreamReply:
+    """A final answer: ``pieces`` as text deltas and ``finish_reason: "stop"``, which ends the
+    agent's turn. ``delay`` and ``gate`` pace the stream as in ``sse``, so a test can cancel
+    while it streams (``gate_after=2`` holds it after the first piece)."""
+    return sse(text_chunks(*pieces), delay=delay, gate=gate, gate_after=gate_after)
+
+
+def add_file_patch(path: str, content: str) -> str:
+    """An ``apply_patch`` input that creates ``path`` holding exactly ``content``.
+
+    The Cline CLI joins an added file's ``+`` lines with ``\\n`` and adds none after the last,
+    so every line of ``content`` becomes one ``+`` line and a final newline an empty ``+`` line
+    (``"a\\n"`` → ``+a`` ``+``). It writes ``\\r\\n`` as ``\\n``; everything else comes out
+    exactly (checked with cline 3.0.65, including empty content and ``*** End Patch`` lines).
+    """
+    lines = "".join(f"+{line}\n" for line in content.split("\n")) if content else ""
+    return f"*** Begin Patch\n*** Add File: {path}\n{lines}*** End Patch"
+
+
+def write_file(
+    path: str | os.PathLike[str],
+    content: str,
+    *,
+    call_id: str = "call_write_0",
+    text_before: str | None = None,
+) -> DynamicReply:
+    """One tool call that creates the file ``path`` (absolute) holding ``content``.
+
+    The Cline CLI offers ``editor`` (``{path, new_text}``) when the session's model was set to a
+    non-GPT id before its first prompt, and ``apply_patch`` (a freeform patch, see
+    ``add_file_patch``) with the default ``gpt-4o``; the reply calls whichever the request
+    offers. The file then holds exactly ``content``. If the request offers neither (plan mode),
+    or ``content`` holds ``\\r`` and only apply_patch is offered, the request gets a 401 that
+    says so (see ``DynamicReply``); the CLI fails the prompt with that text at once.
+    """
+    target = os.fspath(path)
+    if not os.path.isabs(target):
+        raise ValueError(f"write_file needs an absolute path, got {target!r}")
+
+    def build(request: RecordedRequest) -> Reply:
+        offered = request.tool_names
+        if "editor" in offered:
+            arguments = {"path": target, "new_text": content}
+            call = FakeToolCall(call_id, "editor", json.dumps(arguments))
+        elif "apply_patch" in offered:
+            if "\r" in content:
+                raise ValueError(
+                    "apply_patch writes every line ending as \\n, so it cannot create content "
+                    "with \\r; set the session's model (e.g. to fake-model) to get editor"
+                )
+            patch = add_file_patch(target, content)
+            call = FakeToolCall(call_id, "apply_patch", json.dumps({"input": patch}))
+        else:
+            raise LookupError(
+                f"write_file({target!r}) needs the tool editor or apply_patch; "
+                f"the request offers {offered}"
+            )
+        return sse(tool_call_chunks(call, text_before=text_before, piece_size=64))
+
+    return DynamicReply(build)
 
 
 def error_choice_chunk(
@@ -689,10 +859,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeClineAPI:
-    """The fake server. ``url`` is the base URL a client is given (ending in ``/api/v1``)."""
+    """The fake server. ``url`` is the base URL a client is given (ending in ``/api/v1``).
 
-    def __init__(self) -> None:
+    ``unscripted_status`` is the status of the answer to a request with no reply left: 500 by
+    default; use 401 in front of the Cline CLI, which retries a 5xx for about a minute but fails
+    a prompt on a 401 at once.
+    """
+
+    def __init__(self, *, unscripted_status: int = 500) -> None:
         self.requests: list[RecordedRequest] = []
+        self.unscripted_status = unscripted_status
+        self.problems: list[str] = []
+        """Why requests got no scripted answer (unscripted, or a DynamicReply that failed)."""
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -715,6 +893,13 @@ class FakeClineAPI:
         with self._lock:
             self._replies.extend(replies)
         return self
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """The requests to ``…/chat/completions`` so far, in arrival order."""
+        with self._lock:
+            requests = list(self.requests)
+        return [r for r in requests if r.path.split("?", 1)[0].endswith("/chat/completions")]
 
     @property
     def pending(self) -> int:
@@ -753,11 +938,17 @@ class FakeClineAPI:
             if self._replies:
                 return self._replies.popleft()
         path = request.path.split("?", 1)[0]
+        problem = f"no reply scripted for {request.method} {path}"
+        self._problem(problem)
         return text_reply(
-            f"fake Cline API: no reply scripted for {request.method} {path}",
-            500,
+            f"fake Cline API: {problem}",
+            self.unscripted_status,
             headers={"x-request-id": "req-unscripted"},
         )
+
+    def _problem(self, problem: str) -> None:
+        with self._lock:
+            self.problems.append(problem)
 
     def _track(self, connection: socket.socket, *, add: bool) -> None:
         with self._lock:
@@ -768,9 +959,9 @@ class FakeClineAPI:
 
 
 @contextlib.contextmanager
-def running() -> Iterator[FakeClineAPI]:
+def running(*, unscripted_status: int = 500) -> Iterator[FakeClineAPI]:
     """A started fake that is closed on exit."""
-    fake = FakeClineAPI()
+    fake = FakeClineAPI(unscripted_status=unscripted_status)
     try:
         yield fake
     finally:

@@ -28,6 +28,8 @@ from typing import Any, Protocol, TypeVar
 import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
 
+from tests.e2e_tools import tool_versions, tools_cache
+
 REPO = Path(__file__).resolve().parents[3]
 VSIX = REPO / "vscode-client" / "cline-bridge.vsix"
 CLINE_DOUBLE = REPO / "tests" / "fakes" / "cline-extension"
@@ -86,26 +88,10 @@ class Tools:
     code_server: Path
 
 
-def _read_env_file(path: Path) -> dict[str, str]:
-    pairs = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            pairs[key.strip()] = value.strip().strip("\"'")
-    return pairs
-
-
-def _tools_cache() -> Path:
-    """The folder scripts/install-e2e-tools.sh installs into: the same rule, in the same order."""
-    if explicit := os.environ.get("CLINE_BRIDGE_TOOLS_DIR"):
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cline-bridge"
-
-
 @pytest.fixture(scope="session")
 def e2e_tools() -> Tools:
-    versions = _read_env_file(REPO / "scripts" / "e2e-tools.env")
-    cache = _tools_cache()
+    versions = tool_versions()
+    cache = tools_cache()
     node_bin = cache / f"node-{versions['NODE_VERSION']}" / "bin"
     code_server_dir = cache / f"code-server-{versions['CODE_SERVER_VERSION']}"
     code_server = code_server_dir / "node_modules" / ".bin" / "code-server"
