@@ -22,6 +22,15 @@ One-line scripts can use the blocking functions, which connect, call and close::
     cline.start_new_task("Add type hints to utils.py")
     cline.approve()
 
+Without an editor, ``Bridge.headless()`` starts a private sidecar of its own (``cline-bridge
+serve`` as a child process, talking over its stdio) for the current folder; its tasks run in the
+Cline CLI and end when the bridge is closed::
+
+    async with Bridge.headless() as bridge:
+        result = await bridge.start_new_task("Add a --verbose flag")
+        async for event in bridge.events():
+            ...
+
 Every failure is a ``BridgeError``; see ``client_errors`` for the classes and their codes.
 This module imports neither pygls nor lsprotocol, so a script starts in a few milliseconds.
 """
@@ -33,6 +42,9 @@ import contextlib
 import itertools
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from pathlib import Path
@@ -96,6 +108,9 @@ CLIENT_NAME = "cline-bridge-client"
 
 CONNECT_TIMEOUT = 10.0
 """Seconds to reach the bridge and finish the handshake (and, at the end, to say goodbye)."""
+HEADLESS_TIMEOUT = 30.0
+"""Seconds for a headless sidecar to start and answer ``initialize`` (Python and pygls load
+first), and at the end to stop with its Cline CLI before it is killed."""
 COMMAND_TIMEOUT = 60.0
 """Seconds to wait for a task command's answer: longer than the sidecar's own wait for the
 editor (30 s by default), so that its clearer error arrives first."""
@@ -110,11 +125,12 @@ directory), ``file:`` URIs, or ``data:image/...;base64,...`` URLs."""
 
 
 class Bridge:
-    """A connection to one running sidecar's control endpoint.
+    """A connection to one sidecar: a running one's control endpoint, or a headless child's stdio.
 
-    Get one with ``Bridge.connect(...)``, either awaited (then call ``aclose()``) or, better, as
-    ``async with Bridge.connect(...) as bridge:``. The task methods return once Cline has the
-    action, not when the task is done; their results are the bridge's (``{"host": "editor", ...}``).
+    Get one with ``Bridge.connect(...)`` or ``Bridge.headless(...)``, either awaited (then call
+    ``aclose()``) or, better, as ``async with Bridge.connect(...) as bridge:``. The task methods
+    return once Cline has the action, not when the task is done; their results are the bridge's
+    (``{"host": "editor", ...}``).
     Requests may run concurrently. Every wait is bounded: a request that outlives its timeout is
     cancelled on the bridge and raises ``BridgeTimeoutError``.
     """
@@ -124,16 +140,18 @@ class Bridge:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         *,
-        discovery_file: Path,
-        record: DiscoveryRecord,
+        discovery_file: Path | None,
+        record: DiscoveryRecord | None,
         subscribed: bool,
         timeout: float,
+        process: asyncio.subprocess.Process | None = None,
     ) -> None:
-        """Internal: use ``Bridge.connect``."""
+        """Internal: use ``Bridge.connect`` or ``Bridge.headless``."""
         self.discovery_file = discovery_file
-        """The discovery file the bridge was found through."""
+        """The discovery file the bridge was found through (None for a headless bridge)."""
         self.record = record
-        """The bridge's discovery record: pid, endpoint, folders, host, version."""
+        """The bridge's discovery record: pid, endpoint, folders, host, version (None for a
+        headless bridge)."""
         self.server_info: dict[str, Any] = {}
         """``serverInfo`` from the handshake: ``{"name": "cline-bridge", "version": ...}``."""
         self.commands: list[str] = []
@@ -149,7 +167,15 @@ class Bridge:
         self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._lost: BridgeConnectionError | None = None
         self._closing = False
+        self._process = process
         self._reader_task = asyncio.ensure_future(self._read_loop())
+
+    @property
+    def pid(self) -> int | None:
+        """The sidecar's process id: the discovery record's, or the headless child's."""
+        if self._process is not None:
+            return self._process.pid
+        return self.record.pid if self.record is not None else None
 
     @classmethod
     def connect(
@@ -175,6 +201,93 @@ class Bridge:
                     print(event["kind"])
         """
         return _Connecting(cls._open(bridge, subscribe_events=subscribe_events, timeout=timeout))
+
+    @classmethod
+    def headless(
+        cls,
+        cwd: str | os.PathLike[str] | None = None,
+        *,
+        command: Sequence[str] | None = None,
+        options: Mapping[str, Any] | None = None,
+        timeout: float = HEADLESS_TIMEOUT,
+    ) -> _Connecting:
+        """Start a private sidecar as a child process and talk LSP over its stdio.
+
+        For a terminal without an editor: the sidecar has no control endpoint, its tasks run in
+        the Cline CLI (its ACP host: ``acp.command`` from ``options``, else
+        ``$CLINE_BRIDGE_ACP_COMMAND``, else ``cline --acp``) and stop when the bridge closes.
+        ``cwd`` (default: the current directory) is its working directory and only workspace
+        folder. ``command`` replaces ``python -m cline_bridge serve --log-level warning``;
+        ``options`` are added to its ``initializationOptions`` (``{"control": false}``). The
+        child runs in a session of its own, so a Ctrl-C in the terminal reaches this process
+        only; ``aclose()`` stops it (``shutdown``, ``exit``, then a kill after ``timeout``).
+        Task events always arrive, read them with ``events()``; ``timeout`` also bounds the
+        start and the handshake::
+
+            async with Bridge.headless() as bridge:
+                started = await bridge.start_new_task("Explain main.py")
+                async for event in bridge.events():
+                    if event["taskId"] == started["taskId"]:
+                        print(event["kind"])
+        """
+        folder = Path(os.path.abspath(os.fspath(cwd) if cwd is not None else os.curdir))
+        argv = list(command) if command is not None else _headless_command()
+        return _Connecting(cls._spawn(folder, argv, dict(options or {}), timeout))
+
+    @classmethod
+    async def _spawn(
+        cls, folder: Path, argv: list[str], options: dict[str, Any], timeout: float
+    ) -> Bridge:
+        # Its own session (process group on Windows): a Ctrl-C meant for the CLI must not kill
+        # the sidecar before it could stop its Cline CLI cleanly.
+        isolation: dict[str, Any]
+        if sys.platform == "win32":
+            isolation = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+        else:
+            isolation = {"start_new_session": True}
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                cwd=folder,
+                **isolation,
+            )
+        except OSError as error:
+            reason = error.strerror or error
+            raise BridgeConnectionError(f"cannot start {argv[0]}: {reason}") from None
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self = cls(
+            process.stdout,
+            process.stdin,
+            discovery_file=None,
+            record=None,
+            subscribed=True,
+            timeout=timeout,
+            process=process,
+        )
+        uri = folder.as_uri()
+        try:
+            await self._handshake(
+                {
+                    "rootUri": uri,
+                    "workspaceFolders": [{"uri": uri, "name": folder.name or str(folder)}],
+                    "initializationOptions": {**options, "control": False},
+                }
+            )
+        except BridgeConnectionError as error:
+            await self._close_transport()
+            if not isinstance(error, BridgeTimeoutError) and process.returncode is not None:
+                raise BridgeConnectionError(
+                    f"the headless cline-bridge exited with status {process.returncode} "
+                    "before it answered; its messages are above"
+                ) from None
+            raise error from None
+        except BaseException:
+            await self._close_transport()
+            raise
+        return self
 
     @classmethod
     async def _open(
@@ -204,24 +317,24 @@ class Bridge:
             subscribed=subscribe_events,
             timeout=timeout,
         )
+        options: dict[str, Any] = {"token": record.token}
+        if subscribe_events:
+            options["subscribe"] = ["taskEvents"]
         try:
-            await self._handshake()
+            await self._handshake({"initializationOptions": options})
         except BaseException:
             await self._close_transport()
             raise
         return self
 
-    async def _handshake(self) -> None:
-        options: dict[str, Any] = {"token": self.record.token}
-        if self._subscribed:
-            options["subscribe"] = ["taskEvents"]
+    async def _handshake(self, params: Mapping[str, Any]) -> None:
         result = await self._request(
             "initialize",
             {
                 "processId": os.getpid(),
                 "clientInfo": {"name": CLIENT_NAME, "version": __version__},
                 "capabilities": {},
-                "initializationOptions": options,
+                **params,
             },
             timeout=self._timeout,
         )
@@ -374,8 +487,11 @@ class Bridge:
             return
         self._closing = True
         if self._lost is None:
+            # A headless sidecar stops its Cline CLI before it answers: give it the time.
+            wait = self._timeout if self._process is not None else min(self._timeout, 2.0)
             with contextlib.suppress(BridgeError, OSError):
-                await self._request("shutdown", None, timeout=min(self._timeout, 2.0), force=True)
+                await self._request("shutdown", None, timeout=wait, force=True)
+            with contextlib.suppress(BridgeError, OSError):  # even after no answer: it may listen
                 await self._notify("exit", None)
         await self._close_transport()
 
@@ -561,6 +677,8 @@ class Bridge:
         self._writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._writer.wait_closed(), 2.0)
+        if self._process is not None:
+            await _reap(self._process, self._timeout)
 
 
 class _Connecting:
@@ -585,6 +703,27 @@ class _Connecting:
     ) -> None:
         if self._bridge is not None:
             await self._bridge.aclose()
+
+
+def _headless_command() -> list[str]:
+    """The sidecar ``Bridge.headless`` starts: this interpreter's ``cline_bridge``, logging only
+    warnings (its stderr is the terminal's)."""
+    return [sys.executable, "-m", "cline_bridge", "serve", "--log-level", "warning"]
+
+
+async def _reap(process: asyncio.subprocess.Process, timeout: float) -> None:
+    """Wait for a headless sidecar to exit (its stdin is closed by now); kill it, and whatever it
+    started in its session, if it has not within ``timeout``. Never leaves a process behind."""
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), timeout)
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if sys.platform == "win32":
+            process.kill()
+        else:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: pgid == pid
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), 10.0)
 
 
 def absolute_images(images: Images) -> list[str]:

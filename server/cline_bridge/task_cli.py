@@ -2,7 +2,10 @@
 
 Each command finds a bridge as ``client.Bridge.connect`` does (``--bridge FILE``, else
 ``$CLINE_BRIDGE``, else the bridge serving the current directory, else the only one), runs one
-command and prints one short line. Exit status: 0 done, 1 error (one line on stderr), 2 usage.
+command and prints one short line. ``task --follow`` then prints the task's events until its turn
+ends (see ``follow``); ``task --headless`` starts a private sidecar instead of finding one
+(``Bridge.headless``) and follows. Exit status: 0 done, 1 error (one line on stderr), 2 usage,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from cline_bridge.control.discovery import (
     live_bridges,
     select_bridge,
 )
+from cline_bridge.follow import FollowSettings, StdinLines, follow_task
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -33,10 +37,39 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     bridge_help = f"the bridge's discovery file (default: ${ENV_BRIDGE}, else found by folder)"
     task = commands.add_parser(
         "task",
-        help="start a new Cline task in the running editor",
-        description="Start a new Cline task in the editor whose sidecar serves this folder.",
+        help="start a new Cline task in the running editor (or, --headless, here)",
+        description="Start a new Cline task in the editor whose sidecar serves this folder. "
+        "With --follow, print the task as it runs (the Cline CLI host streams its messages, tool "
+        "calls and approvals) and ask each approval on this terminal; exit 0 when the turn ends, "
+        "1 if it fails or is cancelled. With --headless, no editor is needed: a private sidecar "
+        "for this folder runs the task in the Cline CLI ($CLINE_BRIDGE_ACP_COMMAND, else "
+        "`cline --acp`) and stops with this command.",
     )
     task.add_argument("text", help="what Cline should do")
+    task.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the task's messages and tool calls until its turn ends; approvals are asked "
+        "here (y/N, from the terminal or a pipe); Ctrl-C stops following, not the task",
+    )
+    task.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --follow: approve every tool call Cline asks about, and say so",
+    )
+    task.add_argument(
+        "--json",
+        action="store_true",
+        help="with --follow: print each task event as one line of JSON, nothing else on stdout; "
+        "approvals are not asked here but left to others (the editor, cline-bridge approve or "
+        "reject) unless --yes; --headless rejects them",
+    )
+    task.add_argument(
+        "--headless",
+        action="store_true",
+        help="no editor: start a private sidecar in this folder that runs the task in the Cline "
+        "CLI; implies --follow; the task stops when this command ends",
+    )
     send = commands.add_parser("send", help="send a message to the current Cline task")
     send.add_argument("text", help="the message")
     for parser in (task, send):
@@ -59,18 +92,68 @@ def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def run(args: argparse.Namespace) -> int:
     """Run one of ``COMMANDS``; return the exit status. Errors are one line on stderr."""
+    following = args.command == "task" and (args.follow or args.headless)
+    if args.command == "task":
+        problem = _task_usage(args)
+        if problem:
+            print(f"cline-bridge task: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         if args.command == "status":
             return _status(args.bridge, sys.stdout)
+        if following:
+            return asyncio.run(_follow(args))
         line = asyncio.run(_command(args))
     except BridgeError as error:
         print(f"cline-bridge: {error.message}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("\ncline-bridge: interrupted", file=sys.stderr)
+        if not following:
+            reason = "interrupted"
+        elif args.headless:
+            reason = "interrupted; the headless sidecar stopped, and its task with it"
+        else:
+            reason = "stopped following; the task goes on in the bridge"
+        print(f"\ncline-bridge: {reason}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(line)
     return EXIT_OK
+
+
+def _task_usage(args: argparse.Namespace) -> str | None:
+    if args.headless and args.bridge:
+        return "--headless starts its own sidecar: it takes no --bridge"
+    if (args.yes or args.json) and not (args.follow or args.headless):
+        return "--yes and --json need --follow (or --headless)"
+    return None
+
+
+async def _follow(args: argparse.Namespace) -> int:
+    """``task --follow`` / ``--headless``: subscribe, start the task, print it until it ends."""
+    # Subscribed before the task starts: its first events may beat the command's answer.
+    opening = (
+        Bridge.headless() if args.headless else Bridge.connect(args.bridge, subscribe_events=True)
+    )
+    async with opening as bridge:
+        result = await bridge.start_new_task(args.text, args.images)
+        if not args.json:
+            print(f"Task sent to Cline ({_host(result)}).", flush=True)
+        task_id = result.get("taskId")
+        if not isinstance(task_id, str):
+            print(
+                "cline-bridge: this bridge's host sends no task events; follow the task in the "
+                "editor",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        asks_here = not args.json and not args.yes and StdinLines.can_ask(0)
+        settings = FollowSettings(
+            json_lines=args.json,
+            auto_approve=args.yes,
+            answers=StdinLines(0) if asks_here else None,
+            reject_unanswered=args.headless,
+        )
+        return await follow_task(bridge, task_id, out=sys.stdout, err=sys.stderr, settings=settings)
 
 
 async def _command(args: argparse.Namespace) -> str:

@@ -3,8 +3,8 @@
 It runs an asyncio server (Unix socket, or TCP on 127.0.0.1) on a thread of its own, so that both
 async tests in the test's loop and CLI subprocesses can talk to it. It checks the token like the
 real endpoint (-32005 and a closed connection when wrong), answers ``shutdown`` and commands from
-a script, streams ``$/progress`` for scripted chat answers, sends task events to subscribers, and
-records every message it received, in order.
+a script, streams ``$/progress`` for scripted chat answers, sends task events to subscribers (on
+demand, or scripted around a command's answer), and records every message it received, in order.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ STATUS = {"version": "0.1.0", "host": "editor", "apiKeyConfigured": False}
 @dataclass
 class Reply:
     """What the fake does with one command: ``close`` the connection, or report ``progress``
-    (when the request has a workDoneToken; ``delay`` seconds apart), then ``hang`` (never
-    answer), or answer ``error``, or ``result``."""
+    (when the request has a workDoneToken; ``delay`` seconds apart), then send the task events
+    ``events_before`` to every subscriber, then ``hang`` (never answer), or answer ``error``, or
+    ``result``, then send ``events_after``. Events go ``event_delay`` seconds apart."""
 
     result: Any = None
     error: dict[str, Any] | None = None
@@ -35,6 +36,32 @@ class Reply:
     close: bool = False
     progress: Sequence[str] = ()
     delay: float = 0.01
+    events_before: Sequence[dict[str, Any]] = ()
+    events_after: Sequence[dict[str, Any]] = ()
+    event_delay: float = 0.0
+
+
+class TaskEvents:
+    """Builds one task's ``clineBridge/taskEvent`` params as the ACP host sends them: ``seq``
+    increasing across every builder sharing ``counter``."""
+
+    def __init__(self, task_id: str = "t1", counter: list[int] | None = None) -> None:
+        self.task_id = task_id
+        self.counter = counter if counter is not None else [0]
+
+    def __call__(self, kind: str, state: str = "running", **fields: Any) -> dict[str, Any]:
+        self.counter[0] += 1
+        return {
+            "taskId": self.task_id,
+            "seq": self.counter[0],
+            "kind": kind,
+            "state": state,
+            **fields,
+        }
+
+    def other(self, task_id: str) -> TaskEvents:
+        """A builder for another task, numbering on from this one."""
+        return TaskEvents(task_id, self.counter)
 
 
 @dataclass
@@ -231,12 +258,24 @@ class FakeEndpoint:
                     }
                 )
                 await asyncio.sleep(reply.delay)
+        await self._send_events(reply.events_before, reply.event_delay)
         if reply.hang:
             await asyncio.Event().wait()
         if reply.error is not None:
             connection.send({"jsonrpc": "2.0", "id": message["id"], "error": reply.error})
         else:
             connection.send({"jsonrpc": "2.0", "id": message["id"], "result": reply.result})
+        await self._send_events(reply.events_after, reply.event_delay)
+
+    async def _send_events(self, events: Sequence[dict[str, Any]], delay: float) -> None:
+        for params in events:
+            if delay:
+                await asyncio.sleep(delay)
+            for connection in self._connections:
+                if connection.subscribed:
+                    connection.send(
+                        {"jsonrpc": "2.0", "method": "clineBridge/taskEvent", "params": params}
+                    )
 
 
 async def _read_message(reader: asyncio.StreamReader) -> dict[str, Any] | None:

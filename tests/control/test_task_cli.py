@@ -144,7 +144,7 @@ def test_a_missing_bridge_file_is_one_line_and_exit_1(runtime: Path, tmp_path: P
 
 @pytest.mark.parametrize(
     "args",
-    [["task"], ["send"], ["approve", "now"], ["task", "x", "--follow"], ["task", "x", "-i"]],
+    [["task"], ["send"], ["approve", "now"], ["send", "x", "--follow"], ["task", "x", "-i"]],
 )
 def test_usage_errors_exit_2(runtime: Path, tmp_path: Path, args: list[str]) -> None:
     done = cline_bridge(*args, cwd=tmp_path)
