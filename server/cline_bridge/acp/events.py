@@ -109,7 +109,11 @@ def apply_session_update(task: Task, update: Any, events: EventStream) -> None:
         if not isinstance(tool_call_id, str):
             return
         record = task.tool_call(tool_call_id)
+        before = record.describe() if tool_call_id in task.announced else None
         record.merge(update)
-        events.emit(task, "toolCall", **record.describe())
+        after = record.describe()
+        if after != before:  # Cline repeats itself (the same status, no new output)
+            task.announced.add(tool_call_id)
+            events.emit(task, "toolCall", **after)
     elif kind not in _QUIET_KINDS:
         logger.debug("session/update %r not passed on", kind)

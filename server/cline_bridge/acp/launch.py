@@ -26,7 +26,7 @@ class AgentLaunch:
     """What ``AgentConnection.start`` runs: ``command`` in ``cwd`` with ``env``."""
 
     command: tuple[str, ...]
-    env: Mapping[str, str]
+    env: Mapping[str, str] = field(repr=False)  # it holds the secrets too
     cwd: str
     secrets: tuple[str, ...] = field(default=(), repr=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ NO_TASK = "none"
 RESUME_TEXT = "[TASK RESUMPTION] Please continue where you left off."
 
 _ask_numbers = itertools.count(1)
+_STATUS_RANK = {"pending": 0, "in_progress": 1, "completed": 2, "failed": 2}
 
 
 @dataclass
@@ -35,13 +37,20 @@ class ToolCallRecord:
     output: Any = None
 
     def merge(self, fields: dict[str, Any]) -> None:
-        """Take the fields an update carries; an absent field keeps its value (ACP semantics)."""
+        """Take the fields an update carries; an absent field keeps its value (ACP semantics).
+
+        The status never goes back: Cline announces an approved tool's ``tool_call`` (status
+        ``pending``) after it reported the call ``in_progress``.
+        """
         if isinstance(fields.get("title"), str):
             self.title = fields["title"]
         if isinstance(fields.get("kind"), str):
             self.kind = fields["kind"]
-        if isinstance(fields.get("status"), str):
-            self.status = fields["status"]
+        status = fields.get("status")
+        if isinstance(status, str) and _STATUS_RANK.get(status, 0) >= _STATUS_RANK.get(
+            self.status, 0
+        ):
+            self.status = status
         if "rawInput" in fields:
             self.input = fields["rawInput"]
         if "rawOutput" in fields:
@@ -50,7 +59,7 @@ class ToolCallRecord:
     def describe(self) -> dict[str, Any]:
         return {
             "toolCallId": self.tool_call_id,
-            "title": self.title,
+            "title": readable_title(self.title, self.input),
             "toolKind": self.kind,
             "status": self.status,
             "input": self.input,
@@ -89,6 +98,8 @@ class Task:
     queue: deque[TextAndImages] = field(default_factory=deque)
     asks: OrderedDict[str, Ask] = field(default_factory=OrderedDict)
     tool_calls: dict[str, ToolCallRecord] = field(default_factory=dict)
+    announced: set[str] = field(default_factory=set)
+    """Tool calls that have had a ``toolCall`` event."""
 
     @property
     def running(self) -> bool:
@@ -122,3 +133,30 @@ class Task:
         texts = [message.text for message in messages if message.text]
         images = tuple(image for message in messages for image in message.images)
         return TextAndImages("\n\n".join(texts) if texts else None, images)
+
+
+_PATCH_ACTION = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$", re.MULTILINE)
+
+
+def readable_title(title: str, tool_input: Any) -> str:
+    """A one-line title for a tool call.
+
+    Cline titles a call ``"<tool>: <arguments>"``, readable for commands (``run_commands: ls``)
+    but cut-off JSON for the rest (``apply_patch: {"input":"*** Begin Patch\n...``). For the
+    tools whose arguments say plainly what they do, that is said instead.
+    """
+    tool, separator, rest = title.partition(": ")
+    if not separator or not rest.startswith("{") or not isinstance(tool_input, dict):
+        return title
+    if tool == "apply_patch" and isinstance(tool_input.get("input"), str):
+        actions = [
+            f"{verb.lower()} {path}" for verb, path in _PATCH_ACTION.findall(tool_input["input"])
+        ]
+        return f"{tool}: {', '.join(actions)}" if actions else title
+    if tool == "editor" and isinstance(tool_input.get("path"), str):
+        verb = "edit" if tool_input.get("old_text") or tool_input.get("insert_line") else "write"
+        return f"{tool}: {verb} {tool_input['path']}"
+    if tool == "read_files" and isinstance(tool_input.get("files"), list):
+        paths = [f.get("path") for f in tool_input["files"] if isinstance(f, dict)]
+        return f"{tool}: {', '.join(str(path) for path in paths)}"
+    return title

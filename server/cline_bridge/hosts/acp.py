@@ -24,7 +24,7 @@ from cline_bridge.acp.connection import AgentConnection, AgentError, AgentExited
 from cline_bridge.acp.events import EventStream, Publish, apply_session_update
 from cline_bridge.acp.launch import AgentLaunch
 from cline_bridge.acp.prompts import PromptBuilder
-from cline_bridge.acp.task import NO_TASK, RESUME_TEXT, Ask, Task
+from cline_bridge.acp.task import NO_TASK, RESUME_TEXT, Ask, Task, readable_title
 from cline_bridge.arguments import TextAndImages
 from cline_bridge.errors import ClineUnavailableError
 from cline_bridge.hosts.base import Reply, TaskHost
@@ -283,7 +283,7 @@ class AcpHost(TaskHost):
             "approval",
             askId=ask.ask_id,
             toolCallId=record.tool_call_id,
-            title=record.title,
+            title=readable_title(record.title, record.input),
             toolKind=record.kind,
             input=record.input,
             options=[option.get("optionId") for option in options],
