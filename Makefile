@@ -1,6 +1,6 @@
 # cline-bridge developer tasks. Every install step is guarded by a stamp file, so each target is
-# cheap to run again. Heavy editor tools (Node 24, code-server) are cached per user, keyed by
-# version, by scripts/install-e2e-tools.sh.
+# cheap to run again. Heavy test tools (Node 24, code-server, the Cline CLI) are cached per user,
+# keyed by version, by scripts/install-e2e-tools.sh.
 
 PYTHON ?= python3
 VENV := .venv
@@ -64,7 +64,7 @@ format: $(PY_STAMP)
 	$(PY) -m ruff format server tests benchmarks
 	$(PY) -m ruff check --fix server tests benchmarks
 
-bench: $(PY_STAMP)
+bench: $(PY_STAMP) e2e-tools
 	$(PY) benchmarks/run.py
 
 clean:
