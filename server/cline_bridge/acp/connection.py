@@ -223,7 +223,9 @@ class AgentConnection:
                 AgentError(
                     pending.method,
                     int(error.get("code", -32603)),
-                    str(detail or error.get("message") or "unknown error"),
+                    # It ends up in a command's error and the log: keep the keys out, as in
+                    # the agent's stderr.
+                    self._launch.redact(str(detail or error.get("message") or "unknown error")),
                     data,
                 )
             )
