@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,13 @@ _MESSAGE_TYPES = (
 )
 # Records buffered before the client is ready; beyond this the oldest are dropped.
 _MAX_BUFFERED = 200
+# A quoted key whose name says it holds a secret, and its quoted value, in a dict's repr or JSON:
+# pygls logs the whole InitializeParams at INFO (initializationOptions.apiKey, acp.env).
+_SECRET_FIELD = re.compile(
+    r"""(["'][A-Za-z_]*(?:key|token|secret|password|credential)[A-Za-z_]*["']\s*:\s*)"""
+    r"""(["'])(?:(?!\2).)*\2""",
+    re.IGNORECASE,
+)
 
 
 def configure_logging(level: str) -> None:
@@ -35,11 +43,13 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(_without_expected_errors)
+    handler.addFilter(_without_secret_fields)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger(PACKAGE_LOGGER).setLevel(level.upper())
-    # pygls at DEBUG logs whole messages, which can hold images and keys: only on request.
+    # pygls at DEBUG logs whole messages, which can be large (images): only on request. Secret
+    # fields in them are blanked by _without_secret_fields.
     pygls_logger = logging.getLogger("pygls")
     pygls_logger.setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
@@ -49,6 +59,15 @@ def _without_expected_errors(record: logging.LogRecord) -> bool:
     the command's own logger has already said it in one line."""
     error = record.exc_info[1] if record.exc_info else None
     return not isinstance(error, EXPECTED_ERRORS)
+
+
+def _without_secret_fields(record: logging.LogRecord) -> bool:
+    """Blank the values of secret-named fields in a record's message (pygls's above all)."""
+    message = record.getMessage()
+    redacted = _SECRET_FIELD.sub(r"\1\2***\2", message)
+    if redacted != message:
+        record.msg, record.args = redacted, None
+    return True
 
 
 class ClientLogHandler(logging.Handler):
