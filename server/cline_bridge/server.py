@@ -12,7 +12,7 @@ from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from cline_bridge import __version__, chat, protocol, tasks
+from cline_bridge import __version__, chat, code_actions, protocol, tasks
 from cline_bridge.acp.launch import plan_launch
 from cline_bridge.control.service import ControlService
 from cline_bridge.errors import NoApiKeyError
@@ -165,5 +165,6 @@ def create_server(control_transport: str = DEFAULT_CONTROL_TRANSPORT) -> BridgeS
         return ls.status()
 
     tasks.register(server)
+    code_actions.register(server)
     chat.register(server)
     return server
