@@ -53,17 +53,18 @@ async def test_chunks_within_the_interval_become_one_message(
     for chunk in ("Hel", "lo", "", " world"):
         stream.text(task, "message", chunk)
 
-    assert published.events == []  # held, not sent chunk by chunk
-    [event] = await published.wait(1)
-    assert event == {
+    # The first text goes at once; what follows within the interval is held, then sent together.
+    assert published.kinds() == [("message", "Hel")]
+    _first, rest = await published.wait(2)
+    assert rest == {
         "taskId": "s1",
-        "seq": 1,
+        "seq": 2,
         "kind": "message",
         "state": "idle",
-        "text": "Hello world",
+        "text": "lo world",
     }
     await asyncio.sleep(events.TEXT_INTERVAL * 2)
-    assert len(published.events) == 1
+    assert len(published.events) == 2
 
 
 async def test_text_after_the_interval_is_a_new_message(
@@ -84,14 +85,19 @@ async def test_any_other_event_sends_the_held_text_first(
 ) -> None:
     task = Task("s1")
     stream.text(task, "message", "Creating ")
-    stream.text(task, "message", "it.")
+    stream.text(task, "message", "the ")
+    stream.text(task, "message", "file.")
 
     stream.emit(task, "toolCall", toolCallId="t1")
 
-    assert published.kinds() == [("message", "Creating it."), ("toolCall", None)]
-    assert [event["seq"] for event in published.events] == [1, 2]
+    assert published.kinds() == [
+        ("message", "Creating "),
+        ("message", "the file."),
+        ("toolCall", None),
+    ]
+    assert [event["seq"] for event in published.events] == [1, 2, 3]
     await asyncio.sleep(events.TEXT_INTERVAL * 2)  # the timer went with the flush
-    assert len(published.events) == 2
+    assert len(published.events) == 3
 
 
 async def test_message_and_thought_do_not_merge(stream: EventStream, published: Published) -> None:
@@ -147,17 +153,18 @@ async def test_drop_forgets_the_text_of_that_task_only(
     stream: EventStream, published: Published
 ) -> None:
     dropped, kept = Task("old"), Task("new")
-    stream.text(dropped, "message", "never sent")
+    stream.text(dropped, "message", "sent at once, ")
+    stream.text(dropped, "message", "then held and never sent")
 
     stream.drop(kept)  # holds nothing for this one: the text stays
     stream.drop(dropped)
     await asyncio.sleep(events.TEXT_INTERVAL * 2)
 
-    assert published.events == []
+    assert published.kinds() == [("message", "sent at once, ")]
     stream.text(kept, "message", "sent")
     stream.drop(dropped)
     stream.flush()
-    assert published.kinds() == [("message", "sent")]
+    assert published.kinds() == [("message", "sent at once, "), ("message", "sent")]
 
 
 async def test_a_failing_listener_does_not_stop_the_stream(
@@ -284,8 +291,14 @@ async def test_message_and_thought_chunks_are_coalesced(
             task, {"sessionUpdate": kind, "content": {"type": "text", "text": text}}, stream
         )
 
-    await published.wait(2)
-    assert published.kinds() == [("thought", "Let me think."), ("message", "Done.")]
+    await published.wait(4)
+    # Each kind's first text goes at once, the rest at the end of the interval.
+    assert published.kinds() == [
+        ("thought", "Let me "),
+        ("thought", "think."),
+        ("message", "Done"),
+        ("message", "."),
+    ]
 
 
 async def test_an_open_approval_shows_in_the_state(

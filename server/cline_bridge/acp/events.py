@@ -1,9 +1,10 @@
 """``clineBridge/taskEvent``: numbering, text coalescing, and the agent's ``session/update``s.
 
 Cline streams its answer a few characters at a time. Passed on one by one, each chunk would be a
-notification to the editor and to every subscribed script; instead the text of one kind is held
-for at most ``TEXT_INTERVAL`` and goes out as one ``message`` (or ``thought``) event, and always
-before any other event, so the order the agent produced things in is kept.
+notification to the editor and to every subscribed script. Instead the first text goes out at
+once (no added latency before the user sees the agent answer), and what follows within
+``TEXT_INTERVAL`` is held and goes out as one ``message`` (or ``thought``) event at the end of
+that interval, or before any other event, so the order the agent produced things in is kept.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from cline_bridge.acp.task import Task
 logger = logging.getLogger(__name__)
 
 TEXT_INTERVAL = 0.05
-"""Seconds agent text is held before it is sent; text arriving faster goes in one event."""
+"""Seconds after sending agent text during which more text is held; it then goes in one event."""
 
 Publish = Callable[[dict[str, Any]], None]
 
@@ -63,6 +64,8 @@ class EventStream:
         self._text_task, self._text_kind = task, kind
         self._text.append(text)
         if self._timer is None:
+            # Nothing was sent within the interval: send now, and hold what follows.
+            self.flush()
             self._timer = asyncio.get_running_loop().call_later(TEXT_INTERVAL, self.flush)
 
     def flush(self) -> None:

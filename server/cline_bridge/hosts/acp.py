@@ -38,6 +38,7 @@ SESSION_TIMEOUT = 30.0
 METHOD_NOT_FOUND = -32601
 
 NO_TASK_MESSAGE = "No Cline task to send the message to; start one with clineBridge.startNewTask"
+SHUTTING_DOWN = "The sidecar is shutting down"
 SIGN_IN_HINT = (
     " Sign in with `cline auth`, or set CLINE_API_KEY in the environment the sidecar starts in"
     " (or in initializationOptions.acp.env)."
@@ -93,15 +94,16 @@ class AcpHost(TaskHost):
         return True
 
     async def close(self) -> None:
+        # Not behind the operations' lock: an operation waiting on the agent (a start takes up
+        # to START_TIMEOUT) fails at once when the agent closes, rather than delaying shutdown.
         self._closed = True
-        async with self._serial:
-            task, self._task = self._task, None
-            if task is not None and task.turn is not None:
-                task.turn.cancel()
-            if self._agent is not None:
-                await self._agent.close()
-                self._agent = None
-            self._prompts.close()
+        task, self._task = self._task, None
+        if task is not None and task.turn is not None:
+            task.turn.cancel()
+        agent, self._agent = self._agent, None
+        if agent is not None:
+            await agent.close()
+        self._prompts.close()
 
     # -- operations, one at a time in the order they were submitted ----------------------------
 
@@ -116,7 +118,7 @@ class AcpHost(TaskHost):
         async with self._serial:
             if self._closed:
                 operation.close()
-                raise ClineUnavailableError("The sidecar is shutting down")
+                raise ClineUnavailableError(SHUTTING_DOWN)
             return await operation
 
     async def _start_new_task(self, request: TextAndImages) -> dict[str, Any]:
@@ -191,6 +193,8 @@ class AcpHost(TaskHost):
     # -- the agent ------------------------------------------------------------------------------
 
     async def _running_agent(self) -> AgentConnection:
+        if self._closed:
+            raise ClineUnavailableError(SHUTTING_DOWN)
         if self._agent is not None and self._agent.alive:
             return self._agent
         try:
@@ -199,6 +203,9 @@ class AcpHost(TaskHost):
             )
         except AgentExited as error:
             raise ClineUnavailableError(str(error)) from None
+        if self._closed:  # shut down while it started
+            await agent.close()
+            raise ClineUnavailableError(SHUTTING_DOWN)
         self._agent = agent
         try:
             await self._call(
