@@ -134,11 +134,13 @@ class LspClient:
         """Send a notification."""
         self._send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    async def initialize(self, options: Any = None, timeout: float = 30.0) -> Any:
+    async def initialize(
+        self, options: Any = None, timeout: float = 30.0, root_uri: str | None = None
+    ) -> Any:
         """Run `initialize` (returning its result) and send `initialized`."""
         params = {
             "processId": None,
-            "rootUri": None,
+            "rootUri": root_uri,
             "capabilities": {},
             "initializationOptions": options,
         }

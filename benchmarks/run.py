@@ -1,12 +1,15 @@
 """Benchmark the cline-bridge sidecar and REST client against baselines measured in the same run.
 
 Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
+                               [--acp-runs N]
 
-Prints four tables: the sidecar against a bare pygls 2 server, commands over the sidecar's control
+Prints five tables: the sidecar against a bare pygls 2 server, commands over the sidecar's control
 endpoint against the editor's own connection, streaming parse throughput against raw httpx and the
-openai SDK, and `clineBridge.chat` over LSP against our client in-process. Every figure is a ratio
-against a baseline, with its target beside it. Nothing is asserted: the exit status is 0 whatever
-the ratios are.
+openai SDK, `clineBridge.chat` over LSP against our client in-process, and the ACP host against
+driving `cline --acp` directly. Every figure is a ratio against a baseline, with its target beside
+it. Nothing is asserted: the exit status is 0 whatever the ratios are. It is 1 when a table could
+not be measured at all: no sidecar, a sidecar that fails, or (for the acp table, which is run by
+default) no Cline CLI (`make e2e-tools` installs it) or an ACP run that went wrong.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import acp
 import control
 import lsp_chat
 import streaming
@@ -56,6 +60,8 @@ class Plan:
     control_per_client: int
     control_runs: int
     control_warmups: int
+    acp_runs: int
+    acp_warmups: int
 
     def control(self) -> control.ControlPlan:
         """The control table's plan: its round trips are sampled as the sidecar table's."""
@@ -84,6 +90,8 @@ FULL = Plan(
     control_per_client=100,
     control_runs=9,
     control_warmups=2,
+    acp_runs=15,
+    acp_warmups=2,
 )
 QUICK = Plan(
     cold_runs=5,
@@ -99,8 +107,10 @@ QUICK = Plan(
     control_per_client=100,
     control_runs=3,
     control_warmups=1,
+    acp_runs=5,
+    acp_warmups=1,
 )
-PARTS = ("sidecar", "control", "streaming", "chat")
+PARTS = ("sidecar", "control", "streaming", "chat", "acp")
 STREAM_CHUNKS = 20_000
 CHAT_DELTAS = 10_000
 
@@ -245,7 +255,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         action="append",
         choices=PARTS,
-        help="run only this table (repeatable; default: all four)",
+        help="run only this table (repeatable; default: all five)",
+    )
+    parser.add_argument(
+        "--acp-runs",
+        type=int,
+        metavar="N",
+        help="timed runs per measure of the acp table (default: 15, or 5 with --quick)",
     )
     return parser.parse_args(argv)
 
@@ -253,6 +269,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.acp_runs is not None:
+        plan = replace(plan, acp_runs=max(1, args.acp_runs))
     parts = set(args.part or PARTS)
     if args.against_bare:
         candidate = bare_side("bare")
@@ -263,7 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cline_bridge is not installed in this interpreter (try: make install)", file=sys.stderr
         )
         return 1
+    if "acp" in parts and (missing := cline_missing()):
+        print(missing, file=sys.stderr)
+        return 1
     report: dict[str, Any] = {}
+    failed = False
     try:
         if "sidecar" in parts:
             results = asyncio.run(measure(bare_side("baseline"), candidate, plan))
@@ -274,12 +296,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             report["control"] = measure_control(plan)
         if parts & {"streaming", "chat"}:
             report.update(asyncio.run(measure_streaming(plan, parts)))
+        if "acp" in parts:
+            report["acp"] = measure_acp(plan)
+            failed = "error" in report["acp"]
     except LspError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
-    return 0
+    return 1 if failed else 0
+
+
+def cline_missing() -> str | None:
+    """Why the acp table cannot run (the Cline CLI is not installed), or None."""
+    try:
+        acp.require_cline_binary()
+    except acp.ToolsMissing as exc:
+        others = " ".join(f"--part {part}" for part in PARTS if part != "acp")
+        return f"the acp table needs the Cline CLI: {exc}\n(or leave it out: {others})"
+    return None
+
+
+def measure_acp(plan: Plan) -> dict[str, Any]:
+    """The ACP host table, printed; its results as plain data, or the error that stopped it."""
+    try:
+        results = acp.run(acp.AcpPlan(runs=plan.acp_runs, warmups=plan.acp_warmups), TIMEOUT)
+    except (acp.AcpFailed, acp.ToolsMissing, LspError, OSError) as exc:
+        print(f"\nACP host: not measured: {exc}", file=sys.stderr, flush=True)
+        return {"error": str(exc)}
+    print("\n".join(["", *results.lines()]), flush=True)
+    return results.to_json()
 
 
 def measure_control(plan: Plan) -> dict[str, Any]:
