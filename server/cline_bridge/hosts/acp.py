@@ -203,7 +203,7 @@ class AcpHost(TaskHost):
             )
         except AgentExited as error:
             raise ClineUnavailableError(str(error)) from None
-        if self._closed:  # shut down while it started
+        if self._is_closed():  # shut down while it started
             await agent.close()
             raise ClineUnavailableError(SHUTTING_DOWN)
         self._agent = agent
@@ -224,6 +224,10 @@ class AcpHost(TaskHost):
             await agent.close()
             raise
         return agent
+
+    def _is_closed(self) -> bool:
+        # A method, not the attribute: the type checker would take it as unchanged across await.
+        return self._closed
 
     async def _call(
         self,
