@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests import processes
 from tests.e2e_tools import tool_versions, tools_cache
 
 API_KEY = "sk-test"
@@ -162,27 +163,12 @@ class ClineProcess:
         return f"pid {self.pid}: {' '.join(self.cmdline)}"
 
 
-def _read_proc(pid: int, name: str) -> bytes | None:
-    try:
-        return Path(f"/proc/{pid}/{name}").read_bytes()
-    except OSError:
-        return None
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """``/proc/<pid>/stat`` after the command name: state, ppid, …"""
-    stat = _read_proc(pid, "stat")
-    if stat is None:
-        return None
-    return stat.decode(errors="replace").rpartition(")")[2].split()
-
-
 def _descends_from(pid: int, ancestor: int) -> bool:
     for _ in range(64):  # bounded: a pid can be reused under us while we walk
-        fields = _stat_fields(pid)
-        if fields is None or len(fields) < 2:
+        found = processes.stat(pid)
+        if found is None:
             return False
-        pid = int(fields[1])
+        pid = found.ppid
         if pid == ancestor:
             return True
         if pid <= 1:
@@ -200,26 +186,20 @@ def cline_processes(
     target = binary.resolve() if binary is not None and binary.exists() else None
     prefixes = [str(root.resolve()) for root in roots]
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for pid in processes.all_pids():
+        if pid == os.getpid():
             continue
-        pid = int(entry.name)
-        raw = _read_proc(pid, "cmdline")
-        fields = _stat_fields(pid)
-        if not raw or fields is None or fields[0] == "Z":  # gone, kernel thread or zombie
+        cmdline = processes.argv(pid)
+        state = processes.stat(pid)
+        if not cmdline or state is None or not state.running:  # gone, kernel thread or zombie
             continue
-        cmdline = tuple(arg.decode(errors="replace") for arg in raw.rstrip(b"\0").split(b"\0"))
-        exe = ""
-        with contextlib.suppress(OSError):
-            exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
+        exe = processes.exe(pid) or ""
         is_cline = HUB_DAEMON_FLAG in cmdline or (
             target is not None and (exe == str(target) or _same_file(cmdline[0], target))
         )
         if not is_cline:
             continue
-        cwd = ""
-        with contextlib.suppress(OSError):
-            cwd = os.readlink(f"/proc/{pid}/cwd")
+        cwd = processes.cwd(pid) or ""
         mentions = any(
             text == prefix or text.startswith(prefix + os.sep) or (prefix + os.sep) in text
             for prefix in prefixes

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cline_bridge.client import Bridge, BridgeConnectionError, BridgeTimeoutError, NoHostError
+from tests import processes
 
 FAKE_SIDECAR = Path(__file__).with_name("fake_sidecar.py")
 TIMEOUT = 60
@@ -146,12 +147,6 @@ def test_task_headless_without_cline_fails_and_leaves_no_process(tmp_path: Path)
 
 def processes_in(folder: Path) -> list[int]:
     """The pids of the processes whose working directory is ``folder``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if Path(os.readlink(entry / "cwd")) == folder:
-                    found.append(int(entry.name))
-            except OSError:
-                continue  # gone, or not ours
-    return found
+    return [
+        pid for pid in processes.all_pids() if (cwd := processes.cwd(pid)) and Path(cwd) == folder
+    ]

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests import processes
+
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 MODULE = REPO / "docs" / "editors" / "cline-bridge.lua"
@@ -42,59 +44,6 @@ POLL = 0.05
 LOG_TAIL_LINES = 40
 
 
-# --- processes, read from /proc ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stat:
-    state: str
-    ppid: int
-    pgrp: int
-    started: int
-    """Start time in clock ticks since boot: with the pid, it names one process for good."""
-
-
-def _stat(pid: int) -> Stat | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return Stat(fields[0], int(fields[1]), int(fields[2]), int(fields[19]))
-
-
-def _alive(pid: int, started: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat.state not in "ZX" and stat.started == started
-
-
-def _processes() -> dict[int, Stat]:
-    return {
-        int(entry): stat
-        for entry in os.listdir("/proc")
-        if entry.isdigit() and (stat := _stat(int(entry)))
-    }
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for pid, stat in _processes().items():
-        children.setdefault(stat.ppid, []).append(pid)
-    found, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-    except OSError:
-        return ""
-
-
 @dataclass
 class ProcessWatch:
     """Every process seen under Neovim while it ran, by (pid, start time), with its command."""
@@ -103,23 +52,24 @@ class ProcessWatch:
 
     def look(self, root: int) -> None:
         """Note the descendants of ``root`` (a child that made its own session included)."""
-        for pid in _descendants(root):
-            self._note(pid, _stat(pid))
+        for pid in processes.descendants(root):
+            if (found := processes.stat(pid)) is not None:
+                self._note(found)
 
     def look_group(self, pgrp: int) -> None:
         """Note the members of the group whose leader, ``pgrp``, has exited and been reaped.
 
         A process whose pid is ``pgrp`` is a newcomer that reused the number, not ours."""
-        for pid, stat in _processes().items():
-            if stat.pgrp == pgrp and pid != pgrp:
-                self._note(pid, stat)
+        for found in processes.all_processes():
+            if found.pgrp == pgrp and found.pid != pgrp:
+                self._note(found)
 
-    def _note(self, pid: int, stat: Stat | None) -> None:
-        if stat is not None and (pid, stat.started) not in self.seen:
-            self.seen[(pid, stat.started)] = _cmdline(pid)
+    def _note(self, found: processes.ProcessStat) -> None:
+        if (found.pid, found.started) not in self.seen:
+            self.seen[(found.pid, found.started)] = processes.cmdline(found.pid)
 
     def survivors(self) -> dict[tuple[int, int], str]:
-        return {key: command for key, command in self.seen.items() if _alive(*key)}
+        return {key: command for key, command in self.seen.items() if processes.alive(*key)}
 
     def kill_survivors(self) -> dict[tuple[int, int], str]:
         """SIGKILL whatever is left (it would otherwise outlive the test); return what was."""

@@ -29,6 +29,7 @@ import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
 
 from tests.e2e_tools import tool_versions, tools_cache
+from tests.processes import alive, all_processes, cmdline, descendants, stat
 
 REPO = Path(__file__).resolve().parents[3]
 VSIX = REPO / "vscode-client" / "cline-bridge.vsix"
@@ -108,55 +109,16 @@ def bridge_vsix() -> Path:
     return VSIX
 
 
-# --- processes, read from /proc ------------------------------------------------------------------
-
-
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, ppid, pgrp) of a process, or None if there is none."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    state, ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
-    return state, int(ppid), int(pgrp)
-
-
-def _pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def alive(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat[0] not in "ZX"  # a zombie has exited already
-
-
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for pid in _pids():
-        if stat := _stat(pid):
-            children.setdefault(stat[1], []).append(pid)
-    found, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-    except OSError:
-        return ""
+# --- processes ----------------------------------------------------------------------------------
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM code-server's process group, SIGKILL it if it lingers, and check nothing is left."""
     pgid = proc.pid  # started with start_new_session=True, so it leads its own group
-    escaped = {pid for pid in descendants(proc.pid) if (s := _stat(pid)) and s[2] != pgid}
+    escaped = {pid for pid in descendants(proc.pid) if (s := stat(pid)) and s.pgrp != pgid}
 
     def left() -> list[int]:
-        in_group = [pid for pid in _pids() if (s := _stat(pid)) and s[2] == pgid]
+        in_group = [s.pid for s in all_processes() if s.pgrp == pgid]
         return [pid for pid in [*in_group, *escaped] if alive(pid)]
 
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -421,7 +383,7 @@ class Workbench:
             return [
                 pid
                 for pid in descendants(code_server)
-                if pid not in before and (stat := _stat(pid)) and stat[2] == pid and alive(pid)
+                if pid not in before and (found := stat(pid)) and found.pgrp == pid and alive(pid)
             ]
 
         self.run_command("Terminal: Create New Terminal")
