@@ -13,11 +13,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from cline_bridge import __version__, chat, code_actions, protocol, tasks
-from cline_bridge.acp.launch import plan_launch
 from cline_bridge.control.service import ControlService
 from cline_bridge.errors import NoApiKeyError
-from cline_bridge.feedback import EditorFeedback
-from cline_bridge.hosts import AcpHost, EditorHost, TaskHost, UnavailableHost
+from cline_bridge.hosts import EditorHost, TaskHost, UnavailableHost
 from cline_bridge.hosts.unavailable import NO_CLI_MESSAGE
 from cline_bridge.logs import PACKAGE_LOGGER, ClientLogHandler
 from cline_bridge.settings import Settings
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
     from pygls.server import ServerErrors
 
     from cline_bridge.api.client import ClineClient
+    from cline_bridge.feedback import EditorFeedback
 
 # Unix sockets where there are any; TCP on 127.0.0.1 otherwise (the same token protects both).
 DEFAULT_CONTROL_TRANSPORT = "tcp" if sys.platform == "win32" else "unix"
@@ -63,6 +62,11 @@ class BridgeServer(LanguageServer):
 
     def _acp_host(self, params: types.InitializeParams) -> TaskHost:
         """The ACP host, if the Cline CLI can be found; otherwise no host, saying why."""
+        # Imported here: an editor with the ClineAPI never loads them (start-up is measured).
+        from cline_bridge.acp.launch import plan_launch
+        from cline_bridge.feedback import EditorFeedback
+        from cline_bridge.hosts.acp import AcpHost
+
         command = self.settings.acp_command
         folders = self.workspace_paths()
         launch = plan_launch(
