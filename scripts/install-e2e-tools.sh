@@ -93,7 +93,9 @@ mkdir -p "$cache"
 install_debian_packages
 install_node
 install_code_server
+ready="node $("$node_dir/bin/node" --version), code-server $CODE_SERVER_VERSION"
 if [ "$test_tools" = 1 ]; then
   install_cline_cli
+  ready="$ready, cline $CLINE_CLI_VERSION, $(chromium --version 2>/dev/null || echo 'chromium ?'), $(nvim --version 2>/dev/null | head -n 1 || echo 'nvim ?')"
 fi
-log "ready: node $("$node_dir/bin/node" --version), code-server $CODE_SERVER_VERSION, cline $CLINE_CLI_VERSION, $(chromium --version 2>/dev/null || echo 'chromium ?'), $(nvim --version 2>/dev/null | head -n 1 || echo 'nvim ?')"
+log "ready: $ready"
