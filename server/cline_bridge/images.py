@@ -44,6 +44,14 @@ def to_data_url(media_type: str, data: bytes) -> str:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def split_data_url(url: str) -> tuple[str, str]:
+    """The lower-case media type and the base64 payload of a data URL ``resolve_image`` made."""
+    match = _DATA_URL.fullmatch(url)
+    if match is None:
+        raise ImageError("a data URL must look like data:image/png;base64,<data>")
+    return match["media"].lower(), match["data"]
+
+
 async def resolve_image(reference: str) -> str:
     """Turn one image reference into a data URL, or raise ``ImageError``.
 

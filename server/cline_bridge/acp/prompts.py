@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cline_bridge.arguments import TextAndImages
+from cline_bridge.images import split_data_url
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
@@ -31,7 +32,7 @@ class PromptBuilder:
 
     def blocks(self, content: TextAndImages) -> list[dict[str, Any]]:
         """The ACP content blocks: the text (naming the saved images), then the image blocks."""
-        images = [_split_data_url(data_url) for data_url in content.images]
+        images = [split_data_url(data_url) for data_url in content.images]
         paths = [self._save(mime_type, data) for mime_type, data in images]
         text = content.text or ""
         if paths:
@@ -56,9 +57,3 @@ class PromptBuilder:
         with os.fdopen(descriptor, "wb") as file:
             file.write(base64.b64decode(data))
         return str(path)
-
-
-def _split_data_url(data_url: str) -> tuple[str, str]:
-    """(mime type, base64 data) of a data URL already checked by ``images.resolve_image``."""
-    header, _, data = data_url.partition(",")
-    return header.removeprefix("data:").split(";", 1)[0].lower(), data
