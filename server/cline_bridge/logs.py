@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from cline_bridge.errors import EXPECTED_ERRORS
+from cline_bridge.settings import SECRET_NAME_WORDS
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -32,7 +33,7 @@ _MAX_BUFFERED = 200
 # A quoted key whose name says it holds a secret, and its quoted value, in a dict's repr or JSON:
 # pygls logs the whole InitializeParams at INFO (initializationOptions.apiKey, acp.env).
 _SECRET_FIELD = re.compile(
-    r"""(["'][A-Za-z_]*(?:key|token|secret|password|credential)[A-Za-z_]*["']\s*:\s*)"""
+    rf"""(["'][A-Za-z_]*(?:{SECRET_NAME_WORDS})[A-Za-z_]*["']\s*:\s*)"""
     r"""(["'])(?:(?!\2).)*\2""",
     re.IGNORECASE,
 )

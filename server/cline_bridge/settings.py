@@ -25,6 +25,11 @@ ENV_ACP_COMMAND = "CLINE_BRIDGE_ACP_COMMAND"
 DEFAULT_HOST_REQUEST_TIMEOUT = 30.0
 
 
+SECRET_NAME_WORDS = "key|token|secret|password|credential"
+"""A name (a variable, a field) containing one of these words, in any case, holds a secret: its
+value is never logged. Used as a regular expression alternative."""
+
+
 class Secret:
     """A string that never shows itself in ``repr``, ``str`` or f-strings; ``reveal()`` it."""
 

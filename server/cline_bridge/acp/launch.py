@@ -8,6 +8,8 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from cline_bridge.settings import SECRET_NAME_WORDS
+
 # Without it the CLI may spawn a detached "hub" daemon that outlives the sidecar, holds a port and
 # inherits the environment, keys included (cline-acp.md, "The hub-daemon hazard"). A user who
 # really wants the hub can still set the variable.
@@ -17,7 +19,7 @@ CHILD_ENV_DEFAULTS = {
     "CLINE_NO_AUTO_UPDATE": "1",
 }
 # Environment variables whose values are never logged, even inside the agent's own output.
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+_SECRET_NAME = re.compile(SECRET_NAME_WORDS, re.IGNORECASE)
 _SHORTEST_SECRET = 4
 
 
