@@ -329,7 +329,9 @@ class AcpHost(TaskHost):
     # -- turns ----------------------------------------------------------------------------------
 
     def _begin_turn(self, task: Task, content: TextAndImages) -> None:
-        number = self._spawn_turn(task, content)
+        self._announce_turn(task, self._spawn_turn(task, content), content)
+
+    def _announce_turn(self, task: Task, number: int, content: TextAndImages) -> None:
         self.events.emit(
             task, "turnStart", turn=number, text=content.text, images=len(content.images)
         )
@@ -374,14 +376,8 @@ class AcpHost(TaskHost):
             stopReason=stop_reason or "end_turn",
             queued=len(task.queue),
         )
-        if follow_up is not None:
-            self.events.emit(
-                task,
-                "turnStart",
-                turn=next_turn,
-                text=follow_up.text,
-                images=len(follow_up.images),
-            )
+        if next_turn is not None and follow_up is not None:
+            self._announce_turn(task, next_turn, follow_up)
 
     def _cancel_turn(self, task: Task) -> None:
         """Cancel the running turn; open approvals are answered ``cancelled``, as ACP requires."""
