@@ -19,7 +19,7 @@ import {
 import { readApiKey, type SecretStore } from "./apiKey";
 import type { ChatSidecar } from "./ask";
 import { ClineForwarder, type SendMessageParams, type StartNewTaskParams } from "./cline";
-import type { ExecuteCommandRequest as PaletteRequest, Sidecar } from "./commands";
+import type { Sidecar, SidecarCommand } from "./commands";
 import { CLIENT_ID, CLINE_UNAVAILABLE_CODE, ClientRequests, DISPLAY_NAME, Settings } from "./constants";
 import { errorMessage } from "./extensions";
 import { initializationOptions, serverLaunch } from "./launch";
@@ -110,7 +110,7 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     return this.client?.isRunning() ?? false;
   }
 
-  async executeCommand(request: PaletteRequest): Promise<unknown> {
+  async executeCommand(request: SidecarCommand): Promise<unknown> {
     const client = this.client;
     if (!client?.isRunning()) {
       throw new Error("the sidecar is not running");

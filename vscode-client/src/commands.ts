@@ -6,7 +6,8 @@ import { errorMessage } from "./extensions";
 
 export type PaletteAction = "newTask" | "message" | "approve" | "reject";
 
-export interface ExecuteCommandRequest {
+/** A command id and its arguments, sent to the sidecar as `workspace/executeCommand` params. */
+export interface SidecarCommand {
   readonly command: string;
   readonly arguments: unknown[];
 }
@@ -29,7 +30,7 @@ export interface SelectionContext {
 export interface Sidecar {
   /** Waits for a start or restart in flight; true when the language client is running. */
   ready(): Promise<boolean>;
-  executeCommand(request: ExecuteCommandRequest): Promise<unknown>;
+  executeCommand(request: SidecarCommand): Promise<unknown>;
   restart(): Promise<void>;
 }
 
@@ -53,8 +54,8 @@ export interface CommandHost {
 export const SHOW_LOG = "Show Log";
 const RESTART = "Restart";
 
-/** The `workspace/executeCommand` params for a palette action. */
-export function executeCommandRequest(action: PaletteAction, text = ""): ExecuteCommandRequest {
+/** The sidecar command a palette action sends. */
+export function sidecarCommand(action: PaletteAction, text = ""): SidecarCommand {
   switch (action) {
     case "newTask":
       return { command: ServerCommands.startNewTask, arguments: [{ task: text }] };
@@ -124,7 +125,7 @@ export function registerCommands(host: CommandHost, sidecar: Sidecar): { dispose
       return;
     }
     try {
-      await sidecar.executeCommand(executeCommandRequest(action, text));
+      await sidecar.executeCommand(sidecarCommand(action, text));
     } catch (error) {
       const choice = await host.showErrorMessage(`${DISPLAY_NAME}: ${errorMessage(error)}`, SHOW_LOG);
       if (choice === SHOW_LOG) {

@@ -1,11 +1,11 @@
 // A command whose answer streams as work-done `$/progress` while it runs, and its cancellation. The
 // language client is reached through `ProgressConnection`, so the rules (the progress handler is
 // always disposed; a cancel answers at once) are checked under node tests.
-import type { ExecuteCommandRequest } from "./commands";
+import type { SidecarCommand } from "./commands";
 import { REQUEST_CANCELLED_CODE } from "./constants";
 
 /** `workspace/executeCommand` params with a client-chosen work-done token the answer streams on. */
-export interface StreamingCommandRequest extends ExecuteCommandRequest {
+export interface StreamingCommandRequest extends SidecarCommand {
   readonly workDoneToken: string;
 }
 

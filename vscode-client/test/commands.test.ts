@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   buildTaskText,
-  executeCommandRequest,
   registerCommands,
   selectionLines,
+  sidecarCommand,
   type CommandHost,
-  type ExecuteCommandRequest,
   type SelectionContext,
   type Sidecar,
+  type SidecarCommand,
 } from "../src/commands";
 
 const selection: SelectionContext = {
@@ -19,12 +19,12 @@ const selection: SelectionContext = {
   languageId: "typescript",
 };
 
-describe("executeCommandRequest", () => {
+describe("sidecarCommand", () => {
   it("maps each palette action to the sidecar command and its arguments", () => {
-    assert.deepEqual(executeCommandRequest("newTask", "Fix it"), { command: "clineBridge.startNewTask", arguments: [{ task: "Fix it" }] });
-    assert.deepEqual(executeCommandRequest("message", "yes"), { command: "clineBridge.sendMessage", arguments: [{ message: "yes" }] });
-    assert.deepEqual(executeCommandRequest("approve"), { command: "clineBridge.pressPrimaryButton", arguments: [] });
-    assert.deepEqual(executeCommandRequest("reject"), { command: "clineBridge.pressSecondaryButton", arguments: [] });
+    assert.deepEqual(sidecarCommand("newTask", "Fix it"), { command: "clineBridge.startNewTask", arguments: [{ task: "Fix it" }] });
+    assert.deepEqual(sidecarCommand("message", "yes"), { command: "clineBridge.sendMessage", arguments: [{ message: "yes" }] });
+    assert.deepEqual(sidecarCommand("approve"), { command: "clineBridge.pressPrimaryButton", arguments: [] });
+    assert.deepEqual(sidecarCommand("reject"), { command: "clineBridge.pressSecondaryButton", arguments: [] });
   });
 });
 
@@ -59,7 +59,7 @@ interface Harness {
   host: CommandHost;
   sidecar: Sidecar;
   run(id: string): Promise<void>;
-  sent: ExecuteCommandRequest[];
+  sent: SidecarCommand[];
   prompts: string[];
   shown: string[];
   restarts: number;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { BridgeStatus } from "../src/client";
-import type { ExecuteCommandRequest } from "../src/commands";
+import type { SidecarCommand } from "../src/commands";
 import { TerminalEnv, terminalEnvChange, type StatusSource, type TerminalEnvironment } from "../src/terminalEnv";
 import { recordingLogger } from "./fakes";
 
@@ -58,10 +58,10 @@ interface Pending {
 function fakeSidecar(initial: BridgeStatus["state"] = "stopped") {
   const listeners = new Set<(status: BridgeStatus) => unknown>();
   const pending: Pending[] = [];
-  const sent: ExecuteCommandRequest[] = [];
+  const sent: SidecarCommand[] = [];
   let current: BridgeStatus = { state: initial, detail: "" };
   const sidecar: StatusSource & {
-    sent: ExecuteCommandRequest[];
+    sent: SidecarCommand[];
     listeners: number;
     fire(state: BridgeStatus["state"]): void;
     answer(value: unknown): Promise<void>;
