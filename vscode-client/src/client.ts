@@ -6,7 +6,6 @@ import {
   CloseAction,
   ExecuteCommandRequest,
   LanguageClient,
-  ResponseError,
   RevealOutputChannelOn,
   State,
   TransportKind,
@@ -18,9 +17,10 @@ import {
 } from "vscode-languageclient/node";
 import { readApiKey, type SecretStore } from "./apiKey";
 import type { ChatSidecar } from "./ask";
-import { ClineForwarder, type SendMessageParams, type StartNewTaskParams } from "./cline";
+import { ClineForwarder } from "./cline";
+import { registerClineRequests } from "./clineRequests";
 import type { Sidecar, SidecarCommand } from "./commands";
-import { CLIENT_ID, CLINE_UNAVAILABLE_CODE, ClientRequests, DISPLAY_NAME, Settings } from "./constants";
+import { CLIENT_ID, DISPLAY_NAME, Settings } from "./constants";
 import { errorMessage } from "./extensions";
 import { initializationOptions, serverLaunch } from "./launch";
 import { findPython, formatCommand, type Interpreter } from "./python";
@@ -263,7 +263,7 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     };
     this.lastServerError = undefined;
     const client = new SidecarLanguageClient(serverOptions, clientOptions);
-    this.registerClineHandlers(client);
+    registerClineRequests(client, this.cline, this.channel);
     this.running = { interpreter: check.interpreter, version: check.version };
     this.apiKeyInUse = apiKey;
     this.clientSubscription = client.onDidChangeState(({ newState }) => this.onClientState(newState));
@@ -323,30 +323,6 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
       error: (error, message, count) => fallback().error(error, message, count),
       closed: () => (client().reachedRunning ? fallback().closed() : { action: CloseAction.DoNotRestart, handled: true }),
     };
-  }
-
-  /** Answers the sidecar's clineBridge/* requests with null, or a ResponseError carrying the reason. */
-  private registerClineHandlers(client: LanguageClient): void {
-    const handle = (method: string, forward: () => Promise<void>) => async (): Promise<null | ResponseError> => {
-      this.channel.info(`${method}: forwarding to Cline`);
-      try {
-        await forward();
-        this.channel.info(`${method}: dispatched`);
-        return null;
-      } catch (error) {
-        const message = errorMessage(error);
-        this.channel.error(`${method}: ${message}`);
-        return new ResponseError(CLINE_UNAVAILABLE_CODE, message);
-      }
-    };
-    client.onRequest(ClientRequests.startNewTask, (params: StartNewTaskParams | null) =>
-      handle(ClientRequests.startNewTask, () => this.cline.startNewTask(params))(),
-    );
-    client.onRequest(ClientRequests.sendMessage, (params: SendMessageParams | null) =>
-      handle(ClientRequests.sendMessage, () => this.cline.sendMessage(params))(),
-    );
-    client.onRequest(ClientRequests.pressPrimaryButton, handle(ClientRequests.pressPrimaryButton, () => this.cline.pressPrimaryButton()));
-    client.onRequest(ClientRequests.pressSecondaryButton, handle(ClientRequests.pressSecondaryButton, () => this.cline.pressSecondaryButton()));
   }
 
   private async showError(message: string): Promise<void> {

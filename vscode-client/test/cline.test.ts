@@ -1,28 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ClineForwarder, ClineUnavailableError, type ClineApi } from "../src/cline";
-import { fakeExtension, registry } from "./fakes";
+import { ClineForwarder, ClineUnavailableError } from "../src/cline";
+import { fakeExtension, recordingApi, registry } from "./fakes";
 
 const CLINE = "saoudrizwan.claude-dev";
-
-function recordingApi(failing?: keyof ClineApi): ClineApi & { calls: [string, unknown[]][] } {
-  const calls: [string, unknown[]][] = [];
-  const method =
-    (name: keyof ClineApi) =>
-    async (...args: unknown[]): Promise<void> => {
-      calls.push([name, args]);
-      if (name === failing) {
-        throw new Error(`refused ${name}`);
-      }
-    };
-  return {
-    calls,
-    startNewTask: method("startNewTask"),
-    sendMessage: method("sendMessage"),
-    pressPrimaryButton: method("pressPrimaryButton"),
-    pressSecondaryButton: method("pressSecondaryButton"),
-  };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<ClineUnavailableError> {
   try {

@@ -1,4 +1,5 @@
 // Test doubles for the slices of VS Code that src/ takes as parameters.
+import type { ClineApi } from "../src/cline";
 import type { ExtensionLike, ExtensionRegistry } from "../src/extensions";
 import type { Logger } from "../src/log";
 
@@ -58,6 +59,26 @@ export function fakeExtension<T>(options: {
     },
   };
   return extension;
+}
+
+/** Cline's exports, recording each call's method and arguments; the `failing` method throws `refused <method>`. */
+export function recordingApi(failing?: keyof ClineApi): ClineApi & { calls: [string, unknown[]][] } {
+  const calls: [string, unknown[]][] = [];
+  const method =
+    (name: keyof ClineApi) =>
+    async (...args: unknown[]): Promise<void> => {
+      calls.push([name, args]);
+      if (name === failing) {
+        throw new Error(`refused ${name}`);
+      }
+    };
+  return {
+    calls,
+    startNewTask: method("startNewTask"),
+    sendMessage: method("sendMessage"),
+    pressPrimaryButton: method("pressPrimaryButton"),
+    pressSecondaryButton: method("pressSecondaryButton"),
+  };
 }
 
 export function registry(extensions: Record<string, ExtensionLike | undefined>): ExtensionRegistry & { asked: string[] } {
