@@ -3,7 +3,8 @@
 `bare.forward` sends `bare/ping` to the client, waits for the answer and returns
 `{"host": "editor"}`: the message pattern of the sidecar's task commands on the editor host, on
 stock pygls. It shows what pygls's threaded stdin reader costs such a round trip (about 2x the
-echo), which is why the sidecar reads stdin with asyncio instead (server/cline_bridge/stdio.py).
+echo), which is why the sidecar reads stdin with asyncio instead
+(server/cline_bridge/sidecar/stdio.py).
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def floor_side(base_url: str, model: str) -> Side:
 
 
 def ours_side(base_url: str, model: str) -> Side:
-    from cline_bridge.api.client import ClineClient
+    from cline_bridge.api.cline_client import ClineClient
 
     client = ClineClient(api_key="k", base_url=base_url, max_retries=0)
 

@@ -17,7 +17,7 @@ from pytest_lsp import LanguageClient
 from pytest_lsp.client import register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
 
-from cline_bridge.wire import NOTIFY_TASK_EVENT
+from cline_bridge.wire.names import NOTIFY_TASK_EVENT
 
 EVENT_TIMEOUT = 30.0
 """Seconds a test waits for one event: a cold agent start is 1-3 s, a turn well under 1 s."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.control.discovery import DiscoveryRecord, runtime_dir, write_discovery
+from cline_bridge.wire.discovery import DiscoveryRecord, runtime_dir, write_discovery
 from tests.control.fake_endpoint import TOKEN, FakeEndpoint
 
 TRANSPORT = "unix" if hasattr(socket, "AF_UNIX") and sys.platform != "win32" else "tcp"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cline_bridge import __version__, client, protocol
+from cline_bridge import __version__, client
 from cline_bridge.client import (
     ApiError,
     Bridge,
@@ -27,8 +27,9 @@ from cline_bridge.client import (
     NoHostError,
     NotAuthorisedError,
 )
-from cline_bridge.client_errors import error_from_response
-from cline_bridge.control.discovery import NO_BRIDGE_MESSAGE, write_discovery
+from cline_bridge.wire import names
+from cline_bridge.wire.discovery import NO_BRIDGE_MESSAGE, write_discovery
+from cline_bridge.wire.errors import error_from_response
 from tests.conftest import PNG_BYTES, data_url
 from tests.control.conftest import make_record
 from tests.control.fake_endpoint import DISPATCHED, STATUS, FakeEndpoint, Reply
@@ -509,12 +510,12 @@ def test_the_blocking_functions_raise_bridge_errors(runtime: Path) -> None:
 
 def test_each_error_code_has_its_exception() -> None:
     codes = {
-        protocol.INVALID_PARAMS: InvalidArgumentsError,
-        protocol.NO_HOST: NoHostError,
-        protocol.CLINE_UNAVAILABLE: ClineUnavailableError,
-        protocol.NO_API_KEY: NoApiKeyError,
-        protocol.API_ERROR: ApiError,
-        protocol.NOT_AUTHORISED: NotAuthorisedError,
+        names.INVALID_PARAMS: InvalidArgumentsError,
+        names.NO_HOST: NoHostError,
+        names.CLINE_UNAVAILABLE: ClineUnavailableError,
+        names.NO_API_KEY: NoApiKeyError,
+        names.API_ERROR: ApiError,
+        names.NOT_AUTHORISED: NotAuthorisedError,
     }
     for code, error_class in codes.items():
         assert error_from_response({"code": code, "message": "m"}).__class__ is error_class
@@ -522,7 +523,7 @@ def test_each_error_code_has_its_exception() -> None:
 
 def test_the_library_does_not_load_pygls() -> None:
     code = (
-        "import sys, cline_bridge.client, cline_bridge.task_cli, cline_bridge.cli; "
+        "import sys, cline_bridge.client, cline_bridge.cli.tasks, cline_bridge.cli; "
         "print(json.dumps(sorted(m for m in ('pygls', 'lsprotocol', 'httpx', 'pydantic') "
         "if m in sys.modules)))"
     )

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.client_errors import BridgeNotFoundError, RuntimeDirError
-from cline_bridge.control.discovery import (
+from cline_bridge.wire.discovery import (
     NO_BRIDGE_MESSAGE,
     DiscoveryRecord,
     TcpEndpoint,
@@ -26,6 +25,7 @@ from cline_bridge.control.discovery import (
     select_bridge,
     write_discovery,
 )
+from cline_bridge.wire.errors import BridgeNotFoundError, RuntimeDirError
 from tests.control.conftest import make_record
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and owners")

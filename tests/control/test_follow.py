@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from cline_bridge.cli.follow import FollowSettings, StdinLines, follow_task
 from cline_bridge.client import Bridge
-from cline_bridge.follow import FollowSettings, StdinLines, follow_task
 from tests.control.fake_endpoint import FakeEndpoint, Reply, TaskEvents
 
 TIMEOUT = 60

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.control.discovery import NO_BRIDGE_MESSAGE, write_discovery
+from cline_bridge.wire.discovery import NO_BRIDGE_MESSAGE, write_discovery
 from tests.control.conftest import make_record
 from tests.control.fake_endpoint import FakeEndpoint, Reply
 

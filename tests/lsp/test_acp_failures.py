@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.client import JsonRPCClient
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from cline_bridge.acp.connection import EXIT_GRACE_SECONDS
+from cline_bridge.sidecar.hosts.acp.connection import EXIT_GRACE_SECONDS
 from tests.acp.lsp_editor import AcpEditor
 from tests.conftest import SERVER_COMMAND
 from tests.fakes import acp_agent

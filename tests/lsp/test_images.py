@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.images import MAX_IMAGE_BYTES
+from cline_bridge.sidecar.images import MAX_IMAGE_BYTES
 from tests.conftest import GIF_BYTES, JPEG_BYTES, PNG_BYTES, WEBP_BYTES, data_url
 from tests.lsp.commands import execute, execute_error
 from tests.lsp.editor_double import EditorClient

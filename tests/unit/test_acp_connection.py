@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from cline_bridge.acp import connection
-from cline_bridge.acp.connection import AgentConnection, AgentError, AgentExited
-from cline_bridge.acp.launch import AgentLaunch, plan_launch
+from cline_bridge.sidecar.hosts.acp import connection
+from cline_bridge.sidecar.hosts.acp.connection import AgentConnection, AgentError, AgentExited
+from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch, plan_launch
 from tests.fakes import acp_agent
 
 TIMEOUT = 5.0

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from cline_bridge.acp import events
-from cline_bridge.acp.events import EventStream, apply_session_update
-from cline_bridge.acp.task import Ask, Task
+from cline_bridge.sidecar.hosts.acp import task_events as events
+from cline_bridge.sidecar.hosts.acp.task import Ask, Task
+from cline_bridge.sidecar.hosts.acp.task_events import EventStream, apply_session_update
 
 Event = dict[str, Any]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.acp.launch import AgentLaunch, plan_launch
+from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch, plan_launch
 
 CWD = "/work/project"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.acp.prompts import PromptBuilder
-from cline_bridge.arguments import TextAndImages
+from cline_bridge.sidecar.arguments import TextAndImages
+from cline_bridge.sidecar.hosts.acp.prompts import PromptBuilder
 from tests.conftest import JPEG_BYTES, PNG_BYTES, data_url
 
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from cline_bridge.settings import DEFAULT_ACP_COMMAND, ENV_ACP_COMMAND, Settings
+from cline_bridge.sidecar.settings import DEFAULT_ACP_COMMAND, ENV_ACP_COMMAND, Settings
 
 
 def test_the_environment_command_is_split_like_a_shell_would() -> None:

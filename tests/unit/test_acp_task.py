@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from cline_bridge.acp.task import Ask, Task, ToolCallRecord, readable_title
-from cline_bridge.arguments import TextAndImages
+from cline_bridge.sidecar.arguments import TextAndImages
+from cline_bridge.sidecar.hosts.acp.task import Ask, Task, ToolCallRecord, readable_title
 
 PNG = "data:image/png;base64,AAAA"
 JPEG = "data:image/jpeg;base64,BBBB"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cline_bridge.tasks import ArrivalOrder
+from cline_bridge.sidecar.features.tasks import ArrivalOrder
 
 
 async def test_submissions_follow_arrival_even_when_validation_takes_longer() -> None:

@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from cline_bridge.code_actions import (
+from cline_bridge.sidecar.features.code_actions import (
     ACTIONS,
     EXPLAIN,
     FIX,

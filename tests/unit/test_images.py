@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cline_bridge.images import resolve_image, sniff_media_type
+from cline_bridge.sidecar.images import resolve_image, sniff_media_type
 from tests.conftest import GIF_BYTES, JPEG_BYTES, PNG_BYTES, WEBP_BYTES, data_url
 
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from cline_bridge.settings import (
+from cline_bridge.redaction import Secret
+from cline_bridge.sidecar.settings import (
     DEFAULT_API_BASE_URL,
     DEFAULT_HOST_REQUEST_TIMEOUT,
-    Secret,
     Settings,
 )
 

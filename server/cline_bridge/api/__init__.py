@@ -11,14 +11,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cline_bridge.api.client import ClineClient
+    from cline_bridge.api.cline_client import ClineClient
     from cline_bridge.api.models import ChatResult, Model, ToolCall, Usage
     from cline_bridge.api.stream import ChatStream
 
 __all__ = ["ChatResult", "ChatStream", "ClineClient", "Model", "ToolCall", "Usage"]
 
 _HOMES = {
-    "ClineClient": "cline_bridge.api.client",
+    "ClineClient": "cline_bridge.api.cline_client",
     "ChatStream": "cline_bridge.api.stream",
     "ChatResult": "cline_bridge.api.models",
     "Model": "cline_bridge.api.models",

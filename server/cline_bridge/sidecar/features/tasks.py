@@ -1,0 +1,118 @@
+"""The four task commands: validate the arguments, then hand the operation to the host."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cline_bridge.sidecar.arguments import parse_no_arguments, parse_text_and_images
+from cline_bridge.sidecar.errors import EXPECTED_ERRORS
+from cline_bridge.sidecar.hosts.base import Reply, TaskHost
+from cline_bridge.wire import names
+
+if TYPE_CHECKING:
+    from cline_bridge.sidecar.server import BridgeServer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Operation:
+    command: str
+    validate: Callable[[tuple[Any, ...]], Awaitable[Any]]
+    """Checks the command's arguments and returns what ``submit`` takes (-32602 otherwise)."""
+    submit: Callable[[TaskHost, Any], Reply]
+
+
+async def _no_arguments(command: str, arguments: tuple[Any, ...]) -> None:
+    parse_no_arguments(command, arguments)
+
+
+OPERATIONS = (
+    Operation(
+        names.CMD_START_NEW_TASK,
+        lambda args: parse_text_and_images(names.CMD_START_NEW_TASK, args, "task"),
+        lambda host, task: host.start_new_task(task),
+    ),
+    Operation(
+        names.CMD_SEND_MESSAGE,
+        lambda args: parse_text_and_images(names.CMD_SEND_MESSAGE, args, "message"),
+        lambda host, message: host.send_message(message),
+    ),
+    Operation(
+        names.CMD_PRESS_PRIMARY_BUTTON,
+        lambda args: _no_arguments(names.CMD_PRESS_PRIMARY_BUTTON, args),
+        lambda host, _: host.press_primary_button(),
+    ),
+    Operation(
+        names.CMD_PRESS_SECONDARY_BUTTON,
+        lambda args: _no_arguments(names.CMD_PRESS_SECONDARY_BUTTON, args),
+        lambda host, _: host.press_secondary_button(),
+    ),
+)
+
+
+class ArrivalOrder:
+    """Submits operations to the host in the order their commands arrived.
+
+    Validation can take different times (a command with an image file waits for the file), so a
+    later command could otherwise overtake an earlier one: an "approve" would reach Cline before the
+    task it approves. Each command takes its place on arrival and submits only once the command
+    before it has submitted or failed; the replies still overlap.
+    """
+
+    def __init__(self) -> None:
+        self._last: asyncio.Future[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def place(self) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+        """Take a place now; inside the block, ``await`` the yielded function before submitting."""
+        previous = self._last
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last = mine
+
+        async def wait_turn() -> None:
+            if previous is not None:
+                await asyncio.shield(previous)
+
+        try:
+            yield wait_turn
+        finally:
+            # A command that fails or is cancelled before its turn must not let the next one
+            # overtake the commands before it: its place is free only once theirs are.
+            if previous is None or previous.done():
+                mine.set_result(None)
+            else:
+                previous.add_done_callback(lambda _: mine.set_result(None))
+
+
+def register(server: BridgeServer) -> None:
+    """Register the task commands on ``server``; they act on ``server.host``."""
+    order = ArrivalOrder()
+    for operation in OPERATIONS:
+        server.command(operation.command)(_handler(server, operation, order))
+
+
+def _handler(
+    server: BridgeServer, operation: Operation, order: ArrivalOrder
+) -> Callable[..., Awaitable[Any]]:
+    # `*arguments` rather than a typed signature: the contract has a positional and an object
+    # form. pygls resolves the annotations at run time, so `ls` is left as `object` here (the
+    # server comes from the closure).
+    async def handle(ls: object, *arguments: Any) -> dict[str, Any]:
+        try:
+            async with order.place() as wait_turn:
+                request = await operation.validate(arguments)
+                await wait_turn()
+                logger.debug("%s -> %s host", operation.command, server.host.name)
+                reply = operation.submit(server.host, request)
+            return await reply
+        except EXPECTED_ERRORS as error:
+            logger.info("%s answered %d: %s", operation.command, error.code, error.message)
+            raise
+
+    return handle
