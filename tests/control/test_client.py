@@ -20,12 +20,13 @@ from cline_bridge.client import (
     BridgeError,
     BridgeNotFoundError,
     BridgeTimeoutError,
-    CancelledError,
     ClineUnavailableError,
+    InternalError,
     InvalidArgumentsError,
     NoApiKeyError,
     NoHostError,
     NotAuthorisedError,
+    RequestCancelledError,
 )
 from cline_bridge.wire import names
 from cline_bridge.wire.discovery import NO_BRIDGE_MESSAGE, write_discovery
@@ -253,8 +254,8 @@ async def test_a_single_image_string_is_refused(fake: FakeEndpoint, bridge_file:
         (-32003, NoApiKeyError),
         (-32004, ApiError),
         (-32005, NotAuthorisedError),
-        (-32800, CancelledError),
-        (-32603, BridgeError),
+        (-32800, RequestCancelledError),
+        (-32603, InternalError),
         (-32601, BridgeError),
     ],
 )

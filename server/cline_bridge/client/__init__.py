@@ -64,12 +64,13 @@ from cline_bridge.wire.errors import (
     BridgeError,
     BridgeNotFoundError,
     BridgeTimeoutError,
-    CancelledError,
     ClineUnavailableError,
+    InternalError,
     InvalidArgumentsError,
     NoApiKeyError,
     NoHostError,
     NotAuthorisedError,
+    RequestCancelledError,
     RuntimeDirError,
     error_from_response,
 )
@@ -90,12 +91,13 @@ __all__ = [
     "BridgeError",
     "BridgeNotFoundError",
     "BridgeTimeoutError",
-    "CancelledError",
     "ClineUnavailableError",
+    "InternalError",
     "InvalidArgumentsError",
     "NoApiKeyError",
     "NoHostError",
     "NotAuthorisedError",
+    "RequestCancelledError",
     "RuntimeDirError",
     "approve",
     "reject",
@@ -103,6 +105,10 @@ __all__ = [
     "start_new_task",
     "status",
 ]
+
+CancelledError = RequestCancelledError
+"""The old name of ``RequestCancelledError``, kept for scripts that use it. Not in ``__all__``: a
+star import would shadow ``asyncio.CancelledError``."""
 
 CLIENT_NAME = "cline-bridge-client"
 

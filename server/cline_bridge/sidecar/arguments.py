@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cline_bridge.sidecar.errors import InvalidArguments
 from cline_bridge.sidecar.images import ImageError, resolve_image
 from cline_bridge.sidecar.settings import type_name
+from cline_bridge.wire.errors import InvalidArgumentsError
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,14 @@ async def parse_text_and_images(
         text = arguments[0] if len(arguments) > 0 else None
         images = arguments[1] if len(arguments) > 1 else None
     else:
-        raise InvalidArguments(
+        raise InvalidArgumentsError(
             f"{command} takes [{text_key}?, images?] or [{{{text_key!r}?, 'images'?}}], "
             f"got {len(arguments)} arguments"
         )
     if text is not None and not isinstance(text, str):
-        raise InvalidArguments(f"{command}: {text_key} must be a string, not {type_name(text)}")
+        raise InvalidArgumentsError(
+            f"{command}: {text_key} must be a string, not {type_name(text)}"
+        )
     return TextAndImages(text, await _resolve_images(command, images))
 
 
@@ -56,13 +58,13 @@ def parse_no_arguments(command: str, arguments: Sequence[Any]) -> None:
     """Accept ``[]`` (or ``[{}]``, for callers that always send an object)."""
     if len(arguments) == 0 or (len(arguments) == 1 and arguments[0] == {}):
         return
-    raise InvalidArguments(f"{command} takes no arguments, got {len(arguments)}")
+    raise InvalidArgumentsError(f"{command} takes no arguments, got {len(arguments)}")
 
 
 def _from_object(command: str, options: Mapping[str, Any], text_key: str) -> tuple[Any, Any]:
     unknown = sorted(set(options) - {text_key, "images"})
     if unknown:
-        raise InvalidArguments(
+        raise InvalidArgumentsError(
             f"{command}: unknown key {unknown[0]!r} (expected {text_key!r} and 'images')"
         )
     return options.get(text_key), options.get("images")
@@ -72,17 +74,17 @@ async def _resolve_images(command: str, images: Any) -> tuple[str, ...]:
     if images is None:
         return ()
     if not isinstance(images, list):
-        raise InvalidArguments(
+        raise InvalidArgumentsError(
             f"{command}: images must be an array of strings, not {type_name(images)}"
         )
     resolved = []
     for index, reference in enumerate(images):
         if not isinstance(reference, str):
-            raise InvalidArguments(
+            raise InvalidArgumentsError(
                 f"{command}: images[{index}] must be a string, not {type_name(reference)}"
             )
         try:
             resolved.append(await resolve_image(reference))
         except ImageError as error:
-            raise InvalidArguments(f"{command}: images[{index}]: {error}") from None
+            raise InvalidArgumentsError(f"{command}: images[{index}]: {error}") from None
     return tuple(resolved)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from cline_bridge.redaction import SECRET_NAME_WORDS
-from cline_bridge.sidecar.errors import EXPECTED_ERRORS
+from cline_bridge.sidecar.protocol import CommandFailed
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -43,7 +43,7 @@ def configure_logging(level: str) -> None:
     """Send our records at ``level`` and pygls's warnings to stderr."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
-    handler.addFilter(_without_expected_errors)
+    handler.addFilter(_without_command_answers)
     handler.addFilter(_without_secret_fields)
     root = logging.getLogger()
     root.addHandler(handler)
@@ -55,11 +55,11 @@ def configure_logging(level: str) -> None:
     pygls_logger.setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
-def _without_expected_errors(record: logging.LogRecord) -> bool:
-    """Drop pygls's traceback for an error that is a command's answer (bad arguments, no host):
-    the command's own logger has already said it in one line."""
+def _without_command_answers(record: logging.LogRecord) -> bool:
+    """Drop pygls's traceback for a command's error answer: the command registry has logged it
+    already (one line for an answer such as bad arguments, the traceback for a bug)."""
     error = record.exc_info[1] if record.exc_info else None
-    return not isinstance(error, EXPECTED_ERRORS)
+    return not isinstance(error, CommandFailed)
 
 
 def _without_secret_fields(record: logging.LogRecord) -> bool:

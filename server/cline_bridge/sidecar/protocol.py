@@ -7,10 +7,13 @@ from typing import Any
 
 import attrs
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
-from cline_bridge.sidecar.request_context import CURRENT_REQUEST, CancelRegistry, RequestContext
+from cline_bridge.sidecar.commands import CommandRegistry, serving
+from cline_bridge.sidecar.request_context import CancelRegistry, RequestContext
+from cline_bridge.wire.errors import BridgeError
 from cline_bridge.wire.names import CUSTOM_METHOD_PREFIX
 
 
@@ -27,37 +30,61 @@ class RawResponse:
     result: Any = None
 
 
-class BridgeProtocol(LanguageServerProtocol):
-    """The LSP protocol with two additions pygls 2.1 lacks.
+class CommandFailed(JsonRpcException):
+    """A command's error answer (a ``BridgeError``), in the form pygls sends back.
 
+    The registry has logged it already, so the log filter (``logs``) drops pygls's traceback.
+    """
+
+    def __init__(self, error: BridgeError) -> None:
+        super().__init__(error.message, error.code, error.data)
+
+
+class BridgeProtocol(LanguageServerProtocol):
+    """The LSP protocol with what pygls 2.1 lacks for the sidecar.
+
+    - Commands run through the sidecar's ``CommandRegistry`` (``commands``), the one the control
+      endpoint uses too, so they answer alike on both; ``initialize`` announces its commands.
+    - A command sees its request through ``request_context.current_request()``: the
+      ``workDoneToken``, and a cancel by ``$/cancelRequest`` or ``window/workDoneProgress/cancel``.
+      (pygls cancels a request only before it started, and a command handler never sees the
+      request's params.)
     - Our custom methods' payloads stay plain JSON values.
-    - A command sees its request through ``requests.current_request()``: the ``workDoneToken``,
-      and a cancel by ``$/cancelRequest`` or ``window/workDoneProgress/cancel``. (pygls cancels a
-      request only before it started, and a command handler never sees the request's params.)
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.commands = CommandRegistry()
         self.cancels = CancelRegistry()
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)
         self.cancels.cancel_request(msg_id)
 
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
+        result = yield from super().lsp_initialize(params)
+        # pygls lists the commands of its own registry, which the sidecar does not use.
+        result.capabilities.execute_command_provider = types.ExecuteCommandOptions(
+            commands=self.commands.names()
+        )
+        return result
+
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(
         self, params: types.ExecuteCommandParams
     ) -> Generator[Any, Any, Any]:
-        # Set in this request's own context, which the command's task inherits.
+        return (yield self._execute_command, (params, self.msg_id), None)
+
+    async def _execute_command(self, params: types.ExecuteCommandParams, msg_id: Any) -> Any:
         token = params.work_done_token
         context = RequestContext(work_done_token=token, progress=self.progress)
-        CURRENT_REQUEST.set(context)
-        msg_id = self.msg_id
-        self.cancels.register(msg_id, context)
         try:
-            return (yield from super().lsp_workspace__execute_command(params))
+            with serving(msg_id, context, self.cancels):
+                return await self.commands.run(params.command, params.arguments)
+        except BridgeError as error:
+            raise CommandFailed(error) from None
         finally:
-            self.cancels.release(msg_id, context)
             # pygls keeps a future for every token it saw begin; this request is over.
             if token is not None:
                 self.progress.tokens.pop(token, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -14,7 +15,6 @@ from pygls.uris import to_fs_path
 
 from cline_bridge import __version__
 from cline_bridge.sidecar.control.service import ControlService
-from cline_bridge.sidecar.errors import NoApiKeyError
 from cline_bridge.sidecar.features import chat, code_actions, tasks
 from cline_bridge.sidecar.hosts import EditorHost, TaskHost, UnavailableHost
 from cline_bridge.sidecar.hosts.unavailable import NO_CLI_MESSAGE
@@ -22,6 +22,7 @@ from cline_bridge.sidecar.logs import PACKAGE_LOGGER, ClientLogHandler
 from cline_bridge.sidecar.protocol import BridgeProtocol
 from cline_bridge.sidecar.settings import Settings
 from cline_bridge.wire import names
+from cline_bridge.wire.errors import NoApiKeyError
 
 if TYPE_CHECKING:
     from pygls.server import ServerErrors
@@ -46,7 +47,9 @@ class BridgeServer(LanguageServer):
 
     def __init__(self, control_transport: str = DEFAULT_CONTROL_TRANSPORT) -> None:
         super().__init__(names.SERVER_NAME, __version__, protocol_cls=BridgeProtocol)
-        self.control = ControlService(self.protocol.fm.commands, control_transport)
+        self.commands = self.protocol.commands
+        """Every command, for the editor's connection and the control endpoint alike."""
+        self.control = ControlService(self.commands, control_transport)
         self.settings = Settings()
         self.host: TaskHost = UnavailableHost()
         self.client_log = ClientLogHandler(self)
@@ -167,9 +170,10 @@ def create_server(control_transport: str = DEFAULT_CONTROL_TRANSPORT) -> BridgeS
     def cancel_progress(ls: BridgeServer, params: types.WorkDoneProgressCancelParams) -> None:
         ls.protocol.cancels.cancel_progress(params.token)
 
-    @server.command(names.CMD_STATUS)
-    def status(ls: BridgeServer, *arguments: Any) -> dict[str, Any]:
-        return ls.status()
+    async def status(arguments: Sequence[Any]) -> dict[str, Any]:
+        return server.status()
+
+    server.commands.add(names.CMD_STATUS, status)
 
     tasks.register(server)
     code_actions.register(server)

@@ -27,8 +27,10 @@ REQ_PRESS_SECONDARY_BUTTON = "clineBridge/pressSecondaryButton"
 
 CUSTOM_METHOD_PREFIX = "clineBridge/"
 
-# JSON-RPC error codes (server-defined range -32099..-32000, plus the standard -32602)
+# JSON-RPC error codes: the server-defined range -32099..-32000, and the standard ones we answer
 INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+REQUEST_CANCELLED = -32800  # LSP's RequestCancelled
 NO_HOST = -32001
 CLINE_UNAVAILABLE = -32002
 NO_API_KEY = -32003

@@ -15,21 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import inspect
 import json
 import logging
 import os
 import secrets
-from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
-from pygls.exceptions import JsonRpcException
 
 from cline_bridge import __version__
-from cline_bridge.sidecar.request_context import CURRENT_REQUEST, CancelRegistry, RequestContext
+from cline_bridge.sidecar.commands import CommandRegistry, serving
+from cline_bridge.sidecar.request_context import CancelRegistry, RequestContext
 from cline_bridge.wire import names
+from cline_bridge.wire.errors import BridgeError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,9 +45,6 @@ INITIALIZE_TIMEOUT = 10.0
 """Seconds a new connection has to authenticate before it is closed."""
 
 _converter = get_converter()
-
-Commands = Mapping[str, Callable[..., Any]]
-"""The sidecar's commands by name, as pygls registered them (the server already bound)."""
 
 
 class FrameError(Exception):
@@ -117,7 +113,7 @@ class ControlConnection:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         token: str,
-        commands: Commands,
+        commands: CommandRegistry,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -184,7 +180,7 @@ class ControlConnection:
         self._reply(
             message["id"],
             {
-                "capabilities": {"executeCommandProvider": {"commands": sorted(self._commands)}},
+                "capabilities": {"executeCommandProvider": {"commands": self._commands.names()}},
                 "serverInfo": {"name": names.SERVER_NAME, "version": __version__},
             },
         )
@@ -234,36 +230,16 @@ class ControlConnection:
                 request_id, {"code": -32602, "message": "params must be {command, arguments}"}
             )
             return
-        arguments = params.get("arguments") or []
-        handler = self._commands.get(params["command"])
-        if handler is None or not isinstance(arguments, list):
-            message = (
-                f"Command name {params['command']!r} is not defined"
-                if handler is None
-                else "arguments must be an array"
-            )
-            self._reply_error(request_id, {"code": -32602, "message": message})
-            return
         context = RequestContext(
             work_done_token=params.get("workDoneToken"), progress=ControlProgress(self)
         )
-        CURRENT_REQUEST.set(context)
-        self._cancels.register(request_id, context)
         try:
-            result = handler(*arguments)
-            if inspect.isawaitable(result):
-                result = await result
-        except JsonRpcException as error:
-            self._reply_error(
-                request_id, {"code": error.code, "message": error.message, "data": error.data}
-            )
-        except Exception as error:
-            logger.exception("control command %s failed", params["command"])
-            self._reply_error(request_id, {"code": -32603, "message": f"internal error: {error}"})
+            with serving(request_id, context, self._cancels):
+                result = await self._commands.run(params["command"], params.get("arguments"))
+        except BridgeError as error:
+            self._reply_error(request_id, error.to_response())
         else:
             self._reply(request_id, result)
-        finally:
-            self._cancels.release(request_id, context)
 
     def _reply(self, request_id: Any, result: Any) -> None:
         self._write({"jsonrpc": "2.0", "id": request_id, "result": result})
@@ -285,7 +261,7 @@ def _refusal(reason: str) -> dict[str, Any]:
 class ControlEndpoint:
     """The listening side: one per sidecar. ``start`` returns the endpoint's address."""
 
-    def __init__(self, commands: Commands, transport: str) -> None:
+    def __init__(self, commands: CommandRegistry, transport: str) -> None:
         self.token = secrets.token_urlsafe(32)
         self._commands = commands
         self._transport = transport

@@ -8,16 +8,19 @@ import datetime
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cline_bridge import __version__
-from cline_bridge.sidecar.control.endpoint import Commands, ControlEndpoint
+from cline_bridge.sidecar.control.endpoint import ControlEndpoint
 from cline_bridge.wire.discovery import (
     DiscoveryRecord,
     remove_discovery,
     runtime_dir,
     write_discovery,
 )
+
+if TYPE_CHECKING:
+    from cline_bridge.sidecar.commands import CommandRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +29,7 @@ class ControlService:
     """One sidecar's control endpoint and discovery file. A failure to start is logged, never
     fatal: the editor's own connection does not depend on it."""
 
-    def __init__(self, commands: Commands, transport: str) -> None:
+    def __init__(self, commands: CommandRegistry, transport: str) -> None:
         self._commands = commands
         self._transport = transport
         self.endpoint: ControlEndpoint | None = None

@@ -16,19 +16,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
-from cline_bridge.sidecar.errors import (
-    InvalidArguments,
-    NoApiKeyError,
-    RequestCancelled,
-    RestApiError,
-)
 from cline_bridge.sidecar.request_context import ProgressSink, current_request
 from cline_bridge.sidecar.settings import type_name
 from cline_bridge.wire import names
+from cline_bridge.wire.errors import (
+    ApiError,
+    InvalidArgumentsError,
+    NoApiKeyError,
+    RequestCancelledError,
+)
 
 if TYPE_CHECKING:
     from cline_bridge.api.errors import ClineAPIError
-    from cline_bridge.sidecar.server import BridgeServer
+    from cline_bridge.sidecar.features import Sidecar
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,15 +55,15 @@ def parse_chat_arguments(arguments: Sequence[Any], default_model: str) -> ChatRe
     elif len(arguments) == 1 and isinstance(arguments[0], Mapping):
         options = arguments[0]
     else:
-        raise InvalidArguments(f"{command} takes one object [{{'prompt'?, 'messages'?, ...}}]")
+        raise InvalidArgumentsError(f"{command} takes one object [{{'prompt'?, 'messages'?, ...}}]")
     if unknown := sorted(set(options) - set(_CHAT_KEYS)):
-        raise InvalidArguments(
+        raise InvalidArgumentsError(
             f"{command}: unknown key {unknown[0]!r} (expected {', '.join(_CHAT_KEYS)})"
         )
 
     def check(key: str, ok: bool, expected: str) -> None:
         if options.get(key) is not None and not ok:
-            raise InvalidArguments(
+            raise InvalidArgumentsError(
                 f"{command}: {key} must be {expected}, not {type_name(options[key])}"
             )
 
@@ -90,7 +90,7 @@ def parse_chat_arguments(arguments: Sequence[Any], default_model: str) -> ChatRe
         "a positive integer",
     )
     if not prompt and not messages:
-        raise InvalidArguments(f"{command}: give a prompt or messages")
+        raise InvalidArgumentsError(f"{command}: give a prompt or messages")
 
     conversation: list[dict[str, Any]] = []
     if system := options.get("system"):
@@ -154,22 +154,25 @@ class ProgressReporter:
         self._progress.end(self._token, types.WorkDoneProgressEnd())
 
 
-def register(server: BridgeServer) -> None:
-    @server.command(names.CMD_CHAT)
-    async def chat_command(ls: object, *arguments: Any) -> dict[str, Any]:
-        return await chat(server, arguments)
+def register(sidecar: Sidecar) -> None:
+    """Add ``clineBridge.chat`` and ``clineBridge.listModels``."""
 
-    @server.command(names.CMD_LIST_MODELS)
-    async def list_models_command(ls: object, *arguments: Any) -> dict[str, Any]:
-        return await list_models(server)
+    async def chat_command(arguments: Sequence[Any]) -> dict[str, Any]:
+        return await chat(sidecar, arguments)
+
+    async def list_models_command(arguments: Sequence[Any]) -> dict[str, Any]:
+        return await list_models(sidecar)
+
+    sidecar.commands.add(names.CMD_CHAT, chat_command)
+    sidecar.commands.add(names.CMD_LIST_MODELS, list_models_command)
 
 
-async def chat(server: BridgeServer, arguments: Sequence[Any]) -> dict[str, Any]:
+async def chat(sidecar: Sidecar, arguments: Sequence[Any]) -> dict[str, Any]:
     """Run ``clineBridge.chat``: stream the answer as progress, return it whole."""
     from cline_bridge.api.events import TextDelta
 
-    request = parse_chat_arguments(arguments, server.settings.model)
-    client = server.rest_client()
+    request = parse_chat_arguments(arguments, sidecar.settings.model)
+    client = sidecar.rest_client()
     request_context = current_request()
     token = request_context.work_done_token
     reporter = ProgressReporter(request_context.progress, token) if token is not None else None
@@ -195,8 +198,8 @@ async def chat(server: BridgeServer, arguments: Sequence[Any]) -> dict[str, Any]
             reporter.end()
 
 
-async def list_models(server: BridgeServer) -> dict[str, Any]:
-    client = server.rest_client()
+async def list_models(sidecar: Sidecar) -> dict[str, Any]:
+    client = sidecar.rest_client()
 
     async def models() -> dict[str, Any]:
         return {"models": [model.model_dump() for model in await client.list_models()]}
@@ -249,13 +252,13 @@ async def _until_cancelled(work: Coroutine[Any, Any, T], cancelled: asyncio.Even
         with contextlib.suppress(asyncio.CancelledError):
             await task
         logger.info("cancelled by the client")
-        raise RequestCancelled(message="cancelled by the client")
+        raise RequestCancelledError("cancelled by the client")
     try:
         return task.result()
     except MissingAPIKeyError as error:
         raise NoApiKeyError(error.message) from None
     except ClineAPIError as error:
-        raise RestApiError(error.message, _error_data(error)) from None
+        raise ApiError(error.message, _error_data(error)) from None
 
 
 def _error_data(error: ClineAPIError) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from pygls.workspace import TextDocument
 from cline_bridge.wire import names
 
 if TYPE_CHECKING:
-    from cline_bridge.sidecar.server import BridgeServer
+    from cline_bridge.sidecar.features import Sidecar
 
 logger = logging.getLogger(__name__)
 
@@ -225,23 +225,23 @@ def choose_actions(params: types.CodeActionParams) -> list[Action]:
 # --- the LSP feature -----------------------------------------------------------------------------
 
 
-def register(server: BridgeServer) -> None:
-    """Register ``textDocument/codeAction`` on ``server``; it offers actions for the ACP host."""
+def register(sidecar: Sidecar) -> None:
+    """Register ``textDocument/codeAction``; it offers actions for the ACP host."""
 
-    @server.feature(
+    @sidecar.feature(
         types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=KINDS)
     )
     async def code_action(
         params: types.CodeActionParams,
     ) -> list[types.CodeAction | types.Command] | None:
         # The server comes from the closure: pygls passes it only to a parameter named `ls` or
-        # annotated with its class, which is imported for type checking only.
-        if server.host.name != ACP_HOST:
+        # annotated with its class, which features do not import.
+        if sidecar.host.name != ACP_HOST:
             return None
         actions = choose_actions(params)
         if not actions:
             return None
-        excerpt = await _read_excerpt(server, params.text_document.uri, params.range)
+        excerpt = await _read_excerpt(sidecar, params.text_document.uri, params.range)
         logger.debug(
             "code actions for %s lines %d-%d: %s",
             excerpt.path,
@@ -250,7 +250,7 @@ def register(server: BridgeServer) -> None:
             ", ".join(action.name for action in actions),
         )
         diagnostics = list(params.context.diagnostics)
-        literals = _client_takes_literals(server)
+        literals = _client_takes_literals(sidecar)
         offered: list[types.CodeAction | types.Command] = []
         for action in actions:
             prompt = build_prompt(action, excerpt, diagnostics if action is FIX else ())
@@ -271,9 +271,9 @@ def register(server: BridgeServer) -> None:
         return offered
 
 
-async def _read_excerpt(server: BridgeServer, uri: str, selection: types.Range) -> Excerpt:
+async def _read_excerpt(sidecar: Sidecar, uri: str, selection: types.Range) -> Excerpt:
     path = to_fs_path(uri) or uri
-    document = server.workspace.text_documents.get(unquote(uri))  # pygls's key for it
+    document = sidecar.workspace.text_documents.get(unquote(uri))  # pygls's key for it
     if document is None:
         # Not open in the editor: read the file (off the event loop, and only its start).
         try:
@@ -282,7 +282,7 @@ async def _read_excerpt(server: BridgeServer, uri: str, selection: types.Range) 
             first, last = line_span(selection)
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             return Excerpt(path, first, last, unreadable=reason)
-        document = TextDocument(uri, source, position_codec=server.workspace.position_codec)
+        document = TextDocument(uri, source, position_codec=sidecar.workspace.position_codec)
     return excerpt_from(document, selection, path, document.language_id)
 
 
@@ -292,7 +292,7 @@ def _read_start(path: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _client_takes_literals(server: BridgeServer) -> bool:
-    text_document = server.client_capabilities.text_document
+def _client_takes_literals(sidecar: Sidecar) -> bool:
+    text_document = sidecar.client_capabilities.text_document
     code_action = text_document.code_action if text_document else None
     return bool(code_action and code_action.code_action_literal_support)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cline_bridge.sidecar.arguments import parse_no_arguments, parse_text_and_images
-from cline_bridge.sidecar.errors import EXPECTED_ERRORS
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
 from cline_bridge.wire import names
 
 if TYPE_CHECKING:
-    from cline_bridge.sidecar.server import BridgeServer
+    from cline_bridge.sidecar.commands import Handler
+    from cline_bridge.sidecar.features import Sidecar
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,12 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Operation:
     command: str
-    validate: Callable[[tuple[Any, ...]], Awaitable[Any]]
+    validate: Callable[[Sequence[Any]], Awaitable[Any]]
     """Checks the command's arguments and returns what ``submit`` takes (-32602 otherwise)."""
     submit: Callable[[TaskHost, Any], Reply]
 
 
-async def _no_arguments(command: str, arguments: tuple[Any, ...]) -> None:
+async def _no_arguments(command: str, arguments: Sequence[Any]) -> None:
     parse_no_arguments(command, arguments)
 
 
@@ -90,29 +90,20 @@ class ArrivalOrder:
                 previous.add_done_callback(lambda _: mine.set_result(None))
 
 
-def register(server: BridgeServer) -> None:
-    """Register the task commands on ``server``; they act on ``server.host``."""
+def register(sidecar: Sidecar) -> None:
+    """Add the task commands; they act on ``sidecar.host``, whichever it is at the time."""
     order = ArrivalOrder()
     for operation in OPERATIONS:
-        server.command(operation.command)(_handler(server, operation, order))
+        sidecar.commands.add(operation.command, _handler(sidecar, operation, order))
 
 
-def _handler(
-    server: BridgeServer, operation: Operation, order: ArrivalOrder
-) -> Callable[..., Awaitable[Any]]:
-    # `*arguments` rather than a typed signature: the contract has a positional and an object
-    # form. pygls resolves the annotations at run time, so `ls` is left as `object` here (the
-    # server comes from the closure).
-    async def handle(ls: object, *arguments: Any) -> dict[str, Any]:
-        try:
-            async with order.place() as wait_turn:
-                request = await operation.validate(arguments)
-                await wait_turn()
-                logger.debug("%s -> %s host", operation.command, server.host.name)
-                reply = operation.submit(server.host, request)
-            return await reply
-        except EXPECTED_ERRORS as error:
-            logger.info("%s answered %d: %s", operation.command, error.code, error.message)
-            raise
+def _handler(sidecar: Sidecar, operation: Operation, order: ArrivalOrder) -> Handler:
+    async def handle(arguments: Sequence[Any]) -> dict[str, Any]:
+        async with order.place() as wait_turn:
+            request = await operation.validate(arguments)
+            await wait_turn()
+            logger.debug("%s -> %s host", operation.command, sidecar.host.name)
+            reply = operation.submit(sidecar.host, request)
+        return await reply
 
     return handle

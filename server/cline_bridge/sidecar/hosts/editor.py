@@ -18,9 +18,9 @@ from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
 
 from cline_bridge.sidecar.arguments import TextAndImages
-from cline_bridge.sidecar.errors import ClineUnavailableError
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
 from cline_bridge.wire import names
+from cline_bridge.wire.errors import ClineUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from cline_bridge.sidecar.arguments import TextAndImages
-from cline_bridge.sidecar.errors import NoHostError
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
+from cline_bridge.wire.errors import NoHostError
 
 NO_CLI_MESSAGE = (
     "No Cline host: this client did not offer the Cline VS Code extension "

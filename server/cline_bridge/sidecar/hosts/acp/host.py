@@ -21,13 +21,13 @@ from typing import Any
 
 from cline_bridge import __version__
 from cline_bridge.sidecar.arguments import TextAndImages
-from cline_bridge.sidecar.errors import ClineUnavailableError
 from cline_bridge.sidecar.hosts.acp.connection import AgentConnection, AgentError, AgentExited
 from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch
 from cline_bridge.sidecar.hosts.acp.prompts import PromptBuilder
 from cline_bridge.sidecar.hosts.acp.task import NO_TASK, RESUME_TEXT, Ask, Task, readable_title
 from cline_bridge.sidecar.hosts.acp.task_events import EventStream, Publish, apply_session_update
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
+from cline_bridge.wire.errors import ClineUnavailableError
 
 logger = logging.getLogger(__name__)
 
