@@ -25,10 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from cline_bridge.client import Bridge
+from cline_bridge.cli.exits import EXIT_ERROR, EXIT_OK
+from cline_bridge.client.bridge import Bridge
 from cline_bridge.wire.errors import BridgeError
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 TITLE_LIMIT = 160
 """Characters of a tool title or a message shown on one line."""
@@ -285,7 +284,7 @@ class _Follower:
     def _fail(self, reason: str) -> int:
         self._end_line()
         print(f"cline-bridge: {reason}", file=self._err, flush=True)
-        return EXIT_FAILED
+        return EXIT_ERROR
 
     # -- text rendering -----------------------------------------------------------------------
 

@@ -14,32 +14,11 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from cline_bridge.api.constants import DEFAULT_BASE_URL, DEFAULT_MODEL
+from cline_bridge.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from cline_bridge.wire.chat import chat_result
 
 if TYPE_CHECKING:
     from cline_bridge.api.cline_client import ClineClient
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    chat = commands.add_parser(
-        "chat",
-        help="ask the Cline REST API; the answer streams to stdout",
-        description="Ask the Cline REST API. Piped stdin is appended to the prompt, e.g. "
-        "`git diff | cline-bridge chat 'write a commit message'`. Needs CLINE_API_KEY.",
-    )
-    chat.add_argument("prompt", nargs="?", help="the question (stdin is appended when piped)")
-    chat.add_argument("-m", "--model", help=f"model id (default: $CLINE_MODEL or {DEFAULT_MODEL})")
-    chat.add_argument("-s", "--system", help="a system prompt")
-    chat.add_argument(
-        "--json", action="store_true", help="print the whole result as JSON at the end"
-    )
-    chat.add_argument(
-        "--base-url", help=f"API base URL (default: $CLINE_API_BASE_URL or {DEFAULT_BASE_URL})"
-    )
-    models = commands.add_parser("models", help="list the models the API key can use")
-    models.add_argument("--json", action="store_true", help="print JSON instead of one id per line")
-    models.add_argument("--base-url", help="API base URL")
 
 
 def run(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
@@ -76,7 +55,6 @@ def _client(args: argparse.Namespace) -> ClineClient:
 async def _chat(args: argparse.Namespace, prompt: str) -> int:
     from cline_bridge.api.errors import ClineAPIError
     from cline_bridge.api.events import TextDelta
-    from cline_bridge.sidecar.features.chat import chat_result
 
     messages = [{"role": "system", "content": args.system}] if args.system else []
     messages.append({"role": "user", "content": prompt})

@@ -1,97 +1,34 @@
 """``cline-bridge task|send|approve|reject|status``: drive a running sidecar's Cline from a shell.
 
-Each command finds a bridge as ``client.Bridge.connect`` does (``--bridge FILE``, else
+Each command finds a bridge as the script library does (``--bridge FILE``, else
 ``$CLINE_BRIDGE``, else the bridge serving the current directory, else the only one), runs one
-command and prints one short line. ``task --follow`` then prints the task's events until its turn
-ends (see ``follow``); ``task --headless`` starts a private sidecar instead of finding one
-(``Bridge.headless``) and follows. Exit status: 0 done, 1 error (one line on stderr), 2 usage,
-130 interrupted.
+command over a blocking connection (``client.blocking``: no event loop to start) and prints one
+short line. ``task --follow`` instead subscribes with an asyncio ``client.Bridge`` and prints the
+task's events until its turn ends (see ``follow``); ``task --headless`` starts a private sidecar
+instead of finding one (``Bridge.headless``) and follows. Exit statuses: ``cli.exits``.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
 
-from cline_bridge.cli.follow import FollowSettings, StdinLines, follow_task
-from cline_bridge.client import Bridge
-from cline_bridge.wire.discovery import (
-    ENV_BRIDGE,
-    DiscoveryRecord,
-    live_bridges,
-    select_bridge,
-)
+from cline_bridge.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from cline_bridge.client import session
+from cline_bridge.client.blocking import BridgeConnection
+from cline_bridge.wire import names
+from cline_bridge.wire.discovery import DiscoveryRecord, live_bridges, select_bridge
 from cline_bridge.wire.errors import BridgeError, BridgeNotFoundError
+from cline_bridge.wire.names import ENV_BRIDGE
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-COMMANDS = frozenset({"task", "send", "approve", "reject", "status"})
-"""The sub-commands this module adds and runs."""
-
-
-def add_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the sub-commands to the ``cline-bridge`` parser."""
-    bridge_help = f"the bridge's discovery file (default: ${ENV_BRIDGE}, else found by folder)"
-    task = commands.add_parser(
-        "task",
-        help="start a new Cline task in the running editor (or, --headless, here)",
-        description="Start a new Cline task in the editor whose sidecar serves this folder. "
-        "With --follow, print the task as it runs (the Cline CLI host streams its messages, tool "
-        "calls and approvals) and ask each approval on this terminal; exit 0 when the turn ends, "
-        "1 if it fails or is cancelled. With --headless, no editor is needed: a private sidecar "
-        "for this folder runs the task in the Cline CLI ($CLINE_BRIDGE_ACP_COMMAND, else "
-        "`cline --acp`) and stops with this command.",
-    )
-    task.add_argument("text", help="what Cline should do")
-    task.add_argument(
-        "--follow",
-        action="store_true",
-        help="print the task's messages and tool calls until its turn ends; approvals are asked "
-        "here (y/N, from the terminal or a pipe); Ctrl-C stops following, not the task",
-    )
-    task.add_argument(
-        "--yes",
-        action="store_true",
-        help="with --follow: approve every tool call Cline asks about, and say so",
-    )
-    task.add_argument(
-        "--json",
-        action="store_true",
-        help="with --follow: print each task event as one line of JSON, nothing else on stdout; "
-        "approvals are not asked here but left to others (the editor, cline-bridge approve or "
-        "reject) unless --yes; --headless rejects them",
-    )
-    task.add_argument(
-        "--headless",
-        action="store_true",
-        help="no editor: start a private sidecar in this folder that runs the task in the Cline "
-        "CLI; implies --follow; the task stops when this command ends",
-    )
-    send = commands.add_parser("send", help="send a message to the current Cline task")
-    send.add_argument("text", help="the message")
-    for parser in (task, send):
-        parser.add_argument(
-            "-i",
-            "--image",
-            action="append",
-            dest="images",
-            metavar="IMAGE",
-            help="attach an image file (PNG, JPEG, GIF or WebP) or data URL; repeatable",
-        )
-    approve = commands.add_parser("approve", help="press Cline's primary button (approve)")
-    reject = commands.add_parser("reject", help="press Cline's secondary button (reject)")
-    status = commands.add_parser(
-        "status", help="list the running bridges; * marks the one these commands reach"
-    )
-    for parser in (task, send, approve, reject, status):
-        parser.add_argument("--bridge", metavar="FILE", help=bridge_help)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any, TextIO
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one of ``COMMANDS``; return the exit status. Errors are one line on stderr."""
+    """Run one of ``parser.TASK_COMMANDS``; return the exit status. Errors: one line on stderr."""
     following = args.command == "task" and (args.follow or args.headless)
     if args.command == "task":
         problem = _task_usage(args)
@@ -102,8 +39,10 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "status":
             return _status(args.bridge, sys.stdout)
         if following:
+            import asyncio  # only a followed task needs an event loop
+
             return asyncio.run(_follow(args))
-        line = asyncio.run(_command(args))
+        line = _command(args)
     except BridgeError as error:
         print(f"cline-bridge: {error.message}", file=sys.stderr)
         return EXIT_ERROR
@@ -130,6 +69,9 @@ def _task_usage(args: argparse.Namespace) -> str | None:
 
 async def _follow(args: argparse.Namespace) -> int:
     """``task --follow`` / ``--headless``: subscribe, start the task, print it until it ends."""
+    from cline_bridge.cli.follow import FollowSettings, StdinLines, follow_task
+    from cline_bridge.client.bridge import Bridge
+
     # Subscribed before the task starts: its first events may beat the command's answer.
     opening = (
         Bridge.headless() if args.headless else Bridge.connect(args.bridge, subscribe_events=True)
@@ -156,18 +98,20 @@ async def _follow(args: argparse.Namespace) -> int:
         return await follow_task(bridge, task_id, out=sys.stdout, err=sys.stderr, settings=settings)
 
 
-async def _command(args: argparse.Namespace) -> str:
-    async with Bridge.connect(args.bridge) as bridge:
+def _command(args: argparse.Namespace) -> str:
+    with BridgeConnection.open(args.bridge) as bridge:
         if args.command == "task":
-            result = await bridge.start_new_task(args.text, args.images)
-            return f"Task sent to Cline ({_host(result)})."
+            argument = session.task_argument("task", args.text, args.images)
+            result = bridge.execute_command(names.CMD_START_NEW_TASK, argument)
+            return f"Task sent to Cline ({_host(session.as_dict(result))})."
         if args.command == "send":
-            result = await bridge.send_message(args.text, args.images)
-            return f"Message sent to Cline ({_host(result)})."
+            argument = session.task_argument("message", args.text, args.images)
+            result = bridge.execute_command(names.CMD_SEND_MESSAGE, argument)
+            return f"Message sent to Cline ({_host(session.as_dict(result))})."
         if args.command == "approve":
-            await bridge.press_primary_button()
+            bridge.execute_command(names.CMD_PRESS_PRIMARY_BUTTON)
             return "Approved."
-        await bridge.press_secondary_button()
+        bridge.execute_command(names.CMD_PRESS_SECONDARY_BUTTON)
         return "Rejected."
 
 

@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cline_bridge.wire.errors import BridgeNotFoundError, RuntimeDirError
-
-ENV_BRIDGE = "CLINE_BRIDGE"
-"""The environment variable naming a discovery file (the VS Code extension sets it in terminals)."""
+from cline_bridge.wire.names import ENV_BRIDGE
 
 NO_BRIDGE_MESSAGE = (
     "No cline-bridge is running: open the folder in VS Code with the Cline Bridge extension, "

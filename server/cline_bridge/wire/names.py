@@ -39,3 +39,7 @@ NOT_AUTHORISED = -32005
 
 # server -> client notifications
 NOTIFY_TASK_EVENT = "clineBridge/taskEvent"
+
+# The environment variable naming a discovery file: which bridge a script reaches. The VS Code
+# extension sets it in its integrated terminals.
+ENV_BRIDGE = "CLINE_BRIDGE"

@@ -6,8 +6,9 @@ the user's machine, so only a client that read that token (the user's own proces
 folder is 0700 and the file 0600) gets in: its first request must be ``initialize`` with the
 token, or it is answered -32005 and disconnected.
 
-Clients speak the LSP base protocol with the same ``workspace/executeCommand`` commands as the
-editor. Framing is strict and capped; anything malformed closes that connection only.
+Clients speak the LSP base protocol (``wire.framing``) with the same ``workspace/executeCommand``
+commands as the editor, run by the same registry (``sidecar.commands``). Framing is strict and
+capped; anything malformed closes that connection only.
 """
 
 from __future__ import annotations
@@ -27,16 +28,16 @@ from lsprotocol.converters import get_converter
 from cline_bridge import __version__
 from cline_bridge.sidecar.commands import CommandRegistry, serving
 from cline_bridge.sidecar.request_context import CancelRegistry, RequestContext
-from cline_bridge.wire import names
+from cline_bridge.wire import framing, names
 from cline_bridge.wire.errors import BridgeError
+from cline_bridge.wire.framing import FrameDecoder, FrameError
+from cline_bridge.wire.peer import METHOD_NOT_FOUND, JsonRpcPeer
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-MAX_HEADER_BYTES = 8 * 1024
-"""The most a frame's header block may hold."""
 MAX_UNAUTHENTICATED_BODY = 64 * 1024
 """Body cap until ``initialize`` succeeded: nobody unauthenticated sends more."""
 MAX_BODY = 64 * 1024 * 1024
@@ -45,47 +46,6 @@ INITIALIZE_TIMEOUT = 10.0
 """Seconds a new connection has to authenticate before it is closed."""
 
 _converter = get_converter()
-
-
-class FrameError(Exception):
-    """The peer broke the framing; its connection is closed."""
-
-
-async def read_frame(reader: asyncio.StreamReader, max_body: int) -> bytes | None:
-    """One LSP base-protocol frame's body, or None at a clean end of input."""
-    try:
-        header = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as error:
-        if not error.partial:
-            return None
-        raise FrameError("connection closed inside a header") from None
-    except asyncio.LimitOverrunError:
-        raise FrameError("header too long") from None
-    length = None
-    for line in header[:-4].split(b"\r\n"):
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise FrameError("malformed header line")
-        name = name.strip().lower()
-        if name == b"content-length":
-            if not value.strip().isdigit():
-                raise FrameError("Content-Length is not a number")
-            length = int(value)
-        elif name != b"content-type":
-            raise FrameError("unknown header")
-    if length is None:
-        raise FrameError("no Content-Length")
-    if length > max_body:
-        raise FrameError(f"Content-Length {length} is over the cap of {max_body}")
-    try:
-        return await reader.readexactly(length)
-    except asyncio.IncompleteReadError:
-        raise FrameError("connection closed inside a body") from None
-
-
-def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, separators=(",", ":")).encode()
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 
 class ControlProgress:
@@ -119,13 +79,20 @@ class ControlConnection:
         self._writer = writer
         self._token = token
         self._commands = commands
+        self._decoder = FrameDecoder(MAX_UNAUTHENTICATED_BODY)
+        self._peer = JsonRpcPeer(
+            self._write,
+            on_request=self._on_request,
+            on_notification=self._on_notification,
+        )
         self._cancels = CancelRegistry()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._exit = False
         self._closed = False
         self.subscribed = False
 
     def notify(self, method: str, params: Any) -> None:
-        self._write({"jsonrpc": "2.0", "method": method, "params": params})
+        self._peer.notify(method, params)
 
     async def run(self) -> None:
         try:
@@ -151,7 +118,7 @@ class ControlConnection:
             await self._writer.wait_closed()
 
     async def _authenticate(self) -> bool:
-        body = await read_frame(self._reader, MAX_UNAUTHENTICATED_BODY)
+        body = await framing.read_body(self._reader, self._decoder)
         if body is None:
             return False
         message = json.loads(body)
@@ -160,7 +127,7 @@ class ControlConnection:
             or message.get("method") != "initialize"
             or "id" not in message
         ):
-            self._reply_error(
+            self._peer.respond_error(
                 message.get("id") if isinstance(message, dict) else None,
                 _refusal("the first request must be initialize"),
             )
@@ -172,62 +139,57 @@ class ControlConnection:
             given.encode(), self._token.encode()
         ):
             logger.warning("control client refused: wrong or missing token")
-            self._reply_error(message["id"], _refusal("wrong or missing token"))
+            self._peer.respond_error(message["id"], _refusal("wrong or missing token"))
             return False
         subscribe = options.get("subscribe") if isinstance(options, dict) else None
         if isinstance(subscribe, list) and "taskEvents" in subscribe:
             self.subscribed = True
-        self._reply(
+        self._peer.respond(
             message["id"],
             {
                 "capabilities": {"executeCommandProvider": {"commands": self._commands.names()}},
                 "serverInfo": {"name": names.SERVER_NAME, "version": __version__},
             },
         )
+        self._decoder.max_body = MAX_BODY
         return True
 
     async def _serve(self) -> None:
-        while (body := await read_frame(self._reader, MAX_BODY)) is not None:
-            message = json.loads(body)
-            if not isinstance(message, dict):
+        while not self._exit:
+            body = await framing.read_body(self._reader, self._decoder)
+            if body is None:
+                return
+            if not self._peer.receive(json.loads(body)):
                 raise FrameError("a message must be a JSON object")
-            method = message.get("method")
-            if method is None:
-                continue  # a response: we send no requests to scripts
-            if "id" not in message:
-                if self._notification(method, message.get("params")):
-                    return
-                continue
-            self._start_request(message["id"], method, message.get("params"))
+            # Stop reading from a client that does not read our answers.
             await self._writer.drain()
 
-    def _notification(self, method: Any, params: Any) -> bool:
-        """Handle a notification; True when the client said ``exit``."""
+    def _on_notification(self, method: str, params: Any) -> None:
         if method == "exit":
-            return True
-        if method == "$/cancelRequest" and isinstance(params, dict):
+            self._exit = True
+        elif method == "$/cancelRequest" and isinstance(params, dict):
             self._cancels.cancel_request(params.get("id"))
         elif method == types.WINDOW_WORK_DONE_PROGRESS_CANCEL and isinstance(params, dict):
             self._cancels.cancel_progress(params.get("token"))
-        return False
 
-    def _start_request(self, request_id: Any, method: Any, params: Any) -> None:
+    def _on_request(self, request_id: Any, method: str, params: Any) -> None:
         task = asyncio.ensure_future(self._answer(request_id, method, params))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, request_id: Any, method: Any, params: Any) -> None:
+    async def _answer(self, request_id: Any, method: str, params: Any) -> None:
         if method == "shutdown":
-            self._reply(request_id, None)
+            self._peer.respond(request_id, None)
             return
         if method != types.WORKSPACE_EXECUTE_COMMAND:
-            self._reply_error(
-                request_id, {"code": -32601, "message": f"Method not found: {method}"}
+            self._peer.respond_error(
+                request_id, {"code": METHOD_NOT_FOUND, "message": f"Method not found: {method}"}
             )
             return
         if not isinstance(params, dict) or not isinstance(params.get("command"), str):
-            self._reply_error(
-                request_id, {"code": -32602, "message": "params must be {command, arguments}"}
+            self._peer.respond_error(
+                request_id,
+                {"code": names.INVALID_PARAMS, "message": "params must be {command, arguments}"},
             )
             return
         context = RequestContext(
@@ -237,21 +199,13 @@ class ControlConnection:
             with serving(request_id, context, self._cancels):
                 result = await self._commands.run(params["command"], params.get("arguments"))
         except BridgeError as error:
-            self._reply_error(request_id, error.to_response())
+            self._peer.respond_error(request_id, error.to_response())
         else:
-            self._reply(request_id, result)
-
-    def _reply(self, request_id: Any, result: Any) -> None:
-        self._write({"jsonrpc": "2.0", "id": request_id, "result": result})
-
-    def _reply_error(self, request_id: Any, error: dict[str, Any]) -> None:
-        if error.get("data") is None:
-            error = {k: v for k, v in error.items() if k != "data"}
-        self._write({"jsonrpc": "2.0", "id": request_id, "error": error})
+            self._peer.respond(request_id, result)
 
     def _write(self, message: dict[str, Any]) -> None:
         if not self._closed and not self._writer.is_closing():
-            self._writer.write(frame(message))
+            self._writer.write(framing.encode(message))
 
 
 def _refusal(reason: str) -> dict[str, Any]:
@@ -274,16 +228,12 @@ class ControlEndpoint:
         if self._transport == "unix":
             with contextlib.suppress(FileNotFoundError):
                 socket_path.unlink()  # noqa: ASYNC240 - a local unlink, instant
-            self._server = await asyncio.start_unix_server(
-                self._accept, path=str(socket_path), limit=MAX_HEADER_BYTES
-            )
+            self._server = await asyncio.start_unix_server(self._accept, path=str(socket_path))
             os.chmod(socket_path, 0o600)
             self._socket_path = socket_path
             self.address = f"unix:{socket_path}"
         else:
-            self._server = await asyncio.start_server(
-                self._accept, host="127.0.0.1", port=0, limit=MAX_HEADER_BYTES
-            )
+            self._server = await asyncio.start_server(self._accept, host="127.0.0.1", port=0)
             port = self._server.sockets[0].getsockname()[1]
             self.address = f"tcp:127.0.0.1:{port}"
         return self.address

@@ -19,6 +19,7 @@ from lsprotocol import types
 from cline_bridge.sidecar.request_context import ProgressSink, current_request
 from cline_bridge.sidecar.settings import type_name
 from cline_bridge.wire import names
+from cline_bridge.wire.chat import chat_result
 from cline_bridge.wire.errors import (
     ApiError,
     InvalidArgumentsError,
@@ -205,32 +206,6 @@ async def list_models(sidecar: Sidecar) -> dict[str, Any]:
         return {"models": [model.model_dump() for model in await client.list_models()]}
 
     return await _until_cancelled(models(), current_request().cancelled)
-
-
-def chat_result(result: dict[str, Any]) -> dict[str, Any]:
-    """The wire shape of a chat result (camelCase, as the rest of the protocol)."""
-    usage = result.get("usage")
-    return {
-        "id": result.get("id"),
-        "model": result.get("model"),
-        "text": result.get("text", ""),
-        "reasoning": result.get("reasoning", ""),
-        "toolCalls": [
-            {"id": call["id"], "name": call["name"], "arguments": call["arguments"]}
-            for call in result.get("tool_calls", ())
-        ],
-        "finishReason": result.get("finish_reason"),
-        "usage": (
-            {
-                "promptTokens": usage.get("prompt_tokens"),
-                "completionTokens": usage.get("completion_tokens"),
-                "totalTokens": usage.get("total_tokens"),
-                "cost": usage.get("cost"),
-            }
-            if usage
-            else None
-        ),
-    }
 
 
 async def _until_cancelled(work: Coroutine[Any, Any, T], cancelled: asyncio.Event) -> T:

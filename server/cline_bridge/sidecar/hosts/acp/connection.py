@@ -1,7 +1,9 @@
 """One running ``cline --acp`` child and the JSON-RPC connection over its stdio.
 
-ACP frames are one JSON object per line in both directions. The agent's requests are numbered from
-0 independently of ours, so messages are told apart by their ``method``, never by the id.
+ACP frames are one JSON object per line in both directions: this module reads and writes the
+lines, and the JSON-RPC bookkeeping is the shared ``wire.peer.JsonRpcPeer``'s. The agent's requests
+are numbered from 0 independently of ours, so messages are told apart by their ``method``, never
+by the id.
 
 Why not the Python ACP SDK (``agent-client-protocol``): the sidecar uses five methods of the
 protocol, answers permission requests later (from a button command or a dialog, not from inside a
@@ -13,18 +15,15 @@ large, and the sidecar's start-up and memory are measured).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import json
 import logging
-import os
-import signal
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from cline_bridge.processes import kill_group, own_group
 from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch
+from cline_bridge.wire.peer import JsonRpcPeer
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +56,6 @@ class AgentExited(Exception):
     """The agent process ended (or could not start); ``str()`` says how, in one sentence."""
 
 
-@dataclass
-class _Pending:
-    method: str
-    future: asyncio.Future[Any]
-
-
 class AgentConnection:
     """The agent process and its protocol stream. Create with ``await AgentConnection.start()``."""
 
@@ -76,11 +69,13 @@ class AgentConnection:
     ) -> None:
         self._process = process
         self._launch = launch
-        self._on_request = on_request
-        self._on_notification = on_notification
         self._on_exit = on_exit
-        self._ids = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
+        self._peer = JsonRpcPeer(
+            self._write,
+            error_factory=self._agent_error,
+            on_request=on_request,
+            on_notification=on_notification,
+        )
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
         self._closing = False
         self.exited: AgentExited | None = None
@@ -112,7 +107,7 @@ class AgentConnection:
                 limit=LINE_LIMIT,
                 # Its own process group: a Ctrl-C in the sidecar's terminal is the sidecar's to
                 # handle, and shutdown can end the agent together with anything it spawned.
-                start_new_session=True,
+                **own_group(),
             )
         except OSError as error:
             raise AgentExited(
@@ -134,10 +129,8 @@ class AgentConnection:
         """Send a request, wait for its result; raises ``AgentError`` or ``AgentExited``."""
         if self.exited is not None:
             raise self.exited
-        request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = _Pending(method, future)
-        self._write({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        request_id = self._peer.request(method, params, future)
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         except asyncio.TimeoutError:  # not the builtin before Python 3.11
@@ -145,18 +138,16 @@ class AgentConnection:
                 f"The Cline agent did not answer {method} within {timeout:g} s"
             ) from None
         finally:
-            self._pending.pop(request_id, None)
+            self._peer.forget(request_id)
 
     def notify(self, method: str, params: Mapping[str, Any]) -> None:
-        self._write({"jsonrpc": "2.0", "method": method, "params": params})
+        self._peer.notify(method, params)
 
     def respond(self, request_id: Any, result: Any) -> None:
-        self._write({"jsonrpc": "2.0", "id": request_id, "result": result})
+        self._peer.respond(request_id, result)
 
     def respond_error(self, request_id: Any, code: int, message: str) -> None:
-        self._write(
-            {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
-        )
+        self._peer.respond_error(request_id, {"code": code, "message": message})
 
     async def close(self) -> None:
         """End the agent: close its stdin, wait briefly, then signal its process group."""
@@ -172,14 +163,10 @@ class AgentConnection:
             logger.warning(
                 "the Cline agent (pid %d) ignored its closed stdin; killing it", self.pid
             )
-            self._kill_group(signal.SIGKILL)
+            kill_group(self.pid)
             await asyncio.wait_for(asyncio.shield(self._watcher), EXIT_GRACE_SECONDS)
         # Anything the agent left in its group (it should leave nothing) goes with it.
-        self._kill_group(signal.SIGKILL)
-
-    def _kill_group(self, signal_number: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal_number)
+        kill_group(self.pid)
 
     def _write(self, message: Mapping[str, Any]) -> None:
         stdin = self._process.stdin
@@ -194,8 +181,7 @@ class AgentConnection:
             except ValueError:
                 logger.warning("the Cline agent wrote a line that is not JSON; ignored")
                 continue
-            if isinstance(message, dict):
-                self._dispatch(message)
+            self._peer.receive(message)
 
     async def _read_stderr(self, stderr: asyncio.StreamReader) -> None:
         while line := await stderr.readline():
@@ -204,33 +190,20 @@ class AgentConnection:
                 self._stderr_tail.append(text)
                 logger.debug("agent: %s", text)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        method = message.get("method")
-        if isinstance(method, str):
-            if "id" in message:
-                self._on_request(message["id"], method, message.get("params"))
-            else:
-                self._on_notification(method, message.get("params"))
-            return
-        pending = self._pending.get(message.get("id"))  # type: ignore[arg-type]
-        if pending is None or pending.future.done():
-            return  # the answer to a request we stopped waiting for
-        error = message.get("error")
-        if isinstance(error, dict):
-            data = error.get("data")
-            detail = data.get("message") if isinstance(data, dict) else None
-            pending.future.set_exception(
-                AgentError(
-                    pending.method,
-                    int(error.get("code", -32603)),
-                    # It ends up in a command's error and the log: keep the keys out, as in
-                    # the agent's stderr.
-                    self._launch.redact(str(detail or error.get("message") or "unknown error")),
-                    data,
-                )
-            )
-        else:
-            pending.future.set_result(message.get("result"))
+    def _agent_error(self, method: str, error: Any) -> AgentError:
+        """The exception for the agent's error answer to ``method``."""
+        fields = error if isinstance(error, dict) else {}
+        code = fields.get("code")
+        data = fields.get("data")
+        detail = data.get("message") if isinstance(data, dict) else None
+        return AgentError(
+            method,
+            code if isinstance(code, int) and not isinstance(code, bool) else -32603,
+            # It ends up in a command's error and the log: keep the keys out, as in the
+            # agent's stderr.
+            self._launch.redact(str(detail or fields.get("message") or "unknown error")),
+            data,
+        )
 
     async def _watch(self) -> None:
         """Wait for the process to end, then fail what waits on it and report the exit."""
@@ -238,12 +211,10 @@ class AgentConnection:
         if self._process.returncode is None and not self._closing:
             # Its stdout ended or broke (a line over LINE_LIMIT) while it runs: nothing more can
             # be read from it, so it is ended rather than left talking to no one.
-            self._kill_group(signal.SIGKILL)
+            kill_group(self.pid)
         status = await self._process.wait()
         self.exited = AgentExited(self._describe_exit(status))
-        for pending in self._pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(self.exited)
+        self._peer.fail_pending(self.exited)
         if self._closing:
             logger.info("the Cline agent (pid %d) stopped", self.pid)
         else:
