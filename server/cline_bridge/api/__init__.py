@@ -7,10 +7,10 @@ without importing httpx and pydantic.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cline_bridge.api.cline_client import ClineClient
     from cline_bridge.api.models import ChatResult, Model, ToolCall, Usage
     from cline_bridge.api.stream import ChatStream
@@ -29,5 +29,7 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
+        import importlib
+
         return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ gives the same events however the bytes are split into chunks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -80,12 +80,3 @@ class SSEDecoder:
         self._data, self._event, self._retry = [], None, None
         return event
 
-
-async def aiter_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """The events of a byte stream, as soon as each is complete."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for event in decoder.feed(chunk):
-            yield event
-    for event in decoder.flush():
-        yield event

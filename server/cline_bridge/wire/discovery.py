@@ -20,14 +20,16 @@ import os
 import re
 import stat
 import sys
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from cline_bridge.wire.errors import BridgeNotFoundError, RuntimeDirError
 from cline_bridge.wire.names import ENV_BRIDGE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
 
 NO_BRIDGE_MESSAGE = (
     "No cline-bridge is running: open the folder in VS Code with the Cline Bridge extension, "
@@ -65,9 +67,11 @@ def parse_endpoint(endpoint: str) -> UnixEndpoint | TcpEndpoint:
     raise ValueError(f"endpoint must be unix:<path> or tcp:127.0.0.1:<port>, not {endpoint!r}")
 
 
-@dataclass(frozen=True)
-class DiscoveryRecord:
-    """The content of one discovery file. Field names are snake_case here, camelCase on disk."""
+class DiscoveryRecord(NamedTuple):
+    """The content of one discovery file. Field names are snake_case here, camelCase on disk.
+
+    Its ``repr`` leaves the token out.
+    """
 
     pid: int
     endpoint: str
@@ -85,7 +89,7 @@ class DiscoveryRecord:
     @classmethod
     def from_json(cls, data: Any) -> DiscoveryRecord:
         """Build a record from a parsed discovery file; ``ValueError`` says what is wrong."""
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             raise ValueError("a discovery file must hold a JSON object")
         pid = data.get("pid")
         if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
@@ -138,6 +142,13 @@ class DiscoveryRecord:
             "startedAt": self.started_at,
         }
 
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={'***' if name == 'token' else repr(value)}"
+            for name, value in zip(self._fields, self, strict=True)
+        )
+        return f"DiscoveryRecord({fields})"
+
     def describe(self) -> str:
         """One line naming the bridge for humans (never the token): ``pid 12 (editor: /a, /b)``."""
         folders = ", ".join(self.workspace_folders) or "no folder"
@@ -154,10 +165,11 @@ def runtime_dir(create: bool) -> Path:
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     if xdg:
         folder = Path(xdg) / "cline-bridge"
-    elif sys.platform == "win32":
-        folder = Path(tempfile.gettempdir()) / "cline-bridge"
     else:
-        folder = Path(tempfile.gettempdir()) / f"cline-bridge-{os.getuid()}"
+        import tempfile  # only here: it costs a one-shot command more than all the rest
+
+        name = "cline-bridge" if sys.platform == "win32" else f"cline-bridge-{os.getuid()}"
+        folder = Path(tempfile.gettempdir()) / name
     if create:
         try:
             folder.mkdir(mode=0o700, parents=False)
@@ -215,6 +227,8 @@ def write_discovery(record: DiscoveryRecord) -> Path:
     disk, then renamed over the target: a reader sees the old file or the whole new one, and the
     token is never readable by anyone else, not even briefly.
     """
+    import tempfile  # the sidecar's only: scripts read discovery files, never write them
+
     folder = runtime_dir(create=True)
     target = folder / f"{record.pid}.json"
     content = json.dumps(record.to_json(), indent=2).encode() + b"\n"
