@@ -10,7 +10,8 @@ CLIENT := vscode-client
 NPM_STAMP := $(CLIENT)/node_modules/.installed
 BUNDLE_STAMP := $(CLIENT)/bundled/.installed
 VSIX := $(CLIENT)/cline-bridge.vsix
-SERVER_SOURCES := $(shell find server -name '*.py' -o -name 'py.typed')
+# The package's folders too: a module deleted or moved changes its folder, and the bundle must follow.
+SERVER_SOURCES := $(shell find server/cline_bridge -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name py.typed \) -print)
 CLIENT_SOURCES := $(shell find $(CLIENT)/src -name '*.ts' 2>/dev/null) $(CLIENT)/package.json $(CLIENT)/tsconfig.json
 PYTEST_ARGS ?=
 
@@ -30,8 +31,10 @@ $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 
 # The VSIX carries the sidecar and its dependencies for the build platform, as the VS Code Python
 # tools template does: a plain (non-editable) install into bundled/libs, put on PYTHONPATH at launch.
+# setuptools' build/ folder keeps the modules of earlier builds, moved or deleted ones included:
+# without removing it, the bundle would carry them too.
 $(BUNDLE_STAMP): $(PY_STAMP) pyproject.toml $(SERVER_SOURCES)
-	rm -rf $(CLIENT)/bundled
+	rm -rf $(CLIENT)/bundled build
 	$(PY) -m pip install --quiet --no-compile --target $(CLIENT)/bundled/libs .
 	touch $@
 
