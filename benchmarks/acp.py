@@ -55,15 +55,15 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
 
-from tests.acp.acp_driver import AcpDriver, AcpError, AgentExited, select  # noqa: E402
-from tests.acp.cline_env import (  # noqa: E402
+from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file  # noqa: E402
+from tests.support.acp_driver import AcpDriver, AcpError, AgentExited, select  # noqa: E402
+from tests.support.cline_env import (  # noqa: E402
     ClineHome,
     ToolsMissing,
     cline_leak_guard,
     make_cline_home,
     require_cline_binary,
 )
-from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file  # noqa: E402
 
 __all__ = ["AcpFailed", "AcpPlan", "AcpResults", "ToolsMissing", "require_cline_binary", "run"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.acp.fixtures import (
+from tests.support.cline_fixtures import (
     cline_agent,
     cline_binary,
     cline_home,

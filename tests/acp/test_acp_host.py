@@ -19,9 +19,6 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
-from tests.acp.cline_env import ClineHome
-from tests.acp.lsp_editor import AcpEditor
-from tests.conftest import PNG_BYTES, SERVER_COMMAND, data_url
 from tests.fakes.cline_api import (
     DynamicReply,
     FakeClineAPI,
@@ -33,7 +30,10 @@ from tests.fakes.cline_api import (
     tool_call_chunks,
     write_file,
 )
-from tests.lsp.commands import execute, execute_error
+from tests.support.acp_editor import AcpEditor
+from tests.support.cline_env import ClineHome
+from tests.support.images import PNG_BYTES, data_url
+from tests.support.sidecar import SERVER_COMMAND, execute, execute_error
 
 START = "clineBridge.startNewTask"
 SEND = "clineBridge.sendMessage"

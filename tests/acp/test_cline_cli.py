@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.acp.acp_driver import AcpDriver, AcpError, select
-from tests.acp.cline_env import ClineHome, cline_leak_guard, cline_processes
 from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
+from tests.support.acp_driver import AcpDriver, AcpError, select
+from tests.support.cline_env import ClineHome, cline_leak_guard, cline_processes
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -8,8 +8,8 @@ import shlex
 import subprocess
 import sys
 
-from tests.acp.cline_env import ClineHome
 from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
+from tests.support.cline_env import ClineHome
 
 CLI_TIMEOUT = 60.0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import pytest
@@ -21,7 +20,6 @@ from cline_bridge.api.errors import (
     StreamError,
 )
 from cline_bridge.api.events import TextDelta
-from tests.api.support import HELLO, MODEL, bounded, make_client, stream
 from tests.fakes.cline_api import (
     ERROR_REPLIES,
     FakeClineAPI,
@@ -34,6 +32,7 @@ from tests.fakes.cline_api import (
     text_chunks,
     text_reply,
 )
+from tests.support.api_client import HELLO, MODEL, bounded, make_client, stream
 
 KEY = "sk-test-LEAK-CHECK-1234"
 
@@ -316,44 +315,63 @@ async def test_a_mid_stream_error_takes_the_request_id_header_without_x(
     assert outcome.error.request_id == "r-7"
 
 
-MALFORMED_CHUNKS = {
-    "a number": "42",
-    "a string": '"text"',
-    "an array": "[1, 2]",
-    "null": "null",
-    "a null choice": '{"choices": [null]}',
-    "a string delta": '{"choices": [{"index": 0, "delta": "x"}]}',
-    "a null tool call": '{"choices": [{"index": 0, "delta": {"tool_calls": [null]}}]}',
+NOT_AN_OBJECT = "The Cline API sent a stream chunk that is not a JSON object"
+MALFORMED_CHUNKS: dict[str, tuple[str, str | None]] = {
+    # What the chunk says, and the error it ends the stream with (None: it is skipped).
+    "a number": ("42", NOT_AN_OBJECT),
+    "a string": ('"text"', NOT_AN_OBJECT),
+    "an array": ("[1, 2]", NOT_AN_OBJECT),
+    "null": ("null", NOT_AN_OBJECT),
+    "a null choice": ('{"choices": [null]}', None),
+    "a string delta": ('{"choices": [{"index": 0, "delta": "x"}]}', None),
+    "a null tool call": ('{"choices": [{"index": 0, "delta": {"tool_calls": [null]}}]}', None),
 }
 
 
-@pytest.mark.parametrize("data", MALFORMED_CHUNKS.values(), ids=MALFORMED_CHUNKS.keys())
+@pytest.mark.parametrize(("data", "error"), MALFORMED_CHUNKS.values(), ids=MALFORMED_CHUNKS.keys())
 async def test_a_malformed_chunk_is_an_api_error_or_skipped(
-    fake_api: FakeClineAPI, data: str
+    fake_api: FakeClineAPI, data: str, error: str | None
 ) -> None:
-    # Lenient parsing (reference §9): skip it or fail with a ClineAPIError, but never let a
-    # TypeError or AttributeError escape to callers, who catch ClineAPIError.
+    # Lenient parsing (reference §9): a chunk that is no object ends the stream with a
+    # ClineAPIError; an odd part of an object is skipped. Never a TypeError or AttributeError,
+    # which callers, who catch ClineAPIError, would not expect.
     fake_api.script(sse([role_chunk(), content_chunk("a"), "data: " + data, *text_chunks("b")[1:]]))
     async with make_client(fake_api) as client:
         outcome = await stream(client)
-    assert outcome.text.startswith("a")
-    assert outcome.error is None or isinstance(outcome.error, ClineAPIError)
+    if error is None:
+        assert (outcome.text, outcome.error) == ("ab", None)
+    else:
+        assert outcome.text == "a"
+        assert isinstance(outcome.error, StreamError)
+        assert outcome.error.message == error
 
 
-MALFORMED_ANSWERS = {
-    "a string message": {"choices": [{"message": "hello", "finish_reason": "stop"}]},
-    "a null tool call": {
-        "choices": [{"message": {"role": "assistant", "tool_calls": [None]}}],
-    },
-    "an array": [1, 2],
+MALFORMED_ANSWERS: dict[str, tuple[object, dict[str, object] | str]] = {
+    # The body, and what the client makes of it: the result's fields, or the error's message.
+    "a string message": (
+        {"choices": [{"message": "hello", "finish_reason": "stop"}]},
+        {"text": "hello", "tool_calls": [], "finish_reason": "stop"},
+    ),
+    "a null tool call": (
+        {"choices": [{"message": {"role": "assistant", "tool_calls": [None]}}]},
+        {"text": "", "tool_calls": [], "finish_reason": None},
+    ),
+    "an array": ([1, 2], "The Cline API answered with something that is not a completion"),
 }
 
 
-@pytest.mark.parametrize("body", MALFORMED_ANSWERS.values(), ids=MALFORMED_ANSWERS.keys())
+@pytest.mark.parametrize(
+    ("body", "expected"), MALFORMED_ANSWERS.values(), ids=MALFORMED_ANSWERS.keys()
+)
 async def test_a_malformed_plain_answer_is_an_api_error_or_read(
-    fake_api: FakeClineAPI, body: object
+    fake_api: FakeClineAPI, body: object, expected: dict[str, object] | str
 ) -> None:
     fake_api.script(json_reply(body))
     async with make_client(fake_api, max_retries=0) as client:
-        with contextlib.suppress(ClineAPIError):
-            await bounded(client.chat(model=MODEL, messages=HELLO))
+        if isinstance(expected, str):
+            with pytest.raises(ClineAPIError) as raised:
+                await bounded(client.chat(model=MODEL, messages=HELLO))
+            assert raised.value.message == expected
+        else:
+            result = await bounded(client.chat(model=MODEL, messages=HELLO))
+            assert {key: getattr(result, key) for key in expected} == expected

@@ -8,7 +8,6 @@ import threading
 import httpx
 import pytest
 
-from tests.api.support import bounded, wait_event
 from tests.fakes.cline_api import (
     ERROR_REPLIES,
     FakeClineAPI,
@@ -18,6 +17,7 @@ from tests.fakes.cline_api import (
     text_chunks,
     text_reply,
 )
+from tests.support.api_client import bounded, wait_event
 
 
 async def test_records_requests_and_replies_in_order(fake_api: FakeClineAPI) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import openai
 import pytest
 
-from tests.api.support import MODEL, bounded, make_client, stream
 from tests.fakes.cline_api import (
     FakeClineAPI,
     FakeToolCall,
@@ -22,6 +21,7 @@ from tests.fakes.cline_api import (
     tool_call_chunks,
     usage,
 )
+from tests.support.api_client import MODEL, bounded, make_client, stream
 
 
 @dataclass

@@ -8,7 +8,6 @@ import pytest
 
 from cline_bridge.api.errors import ClineAPIError, MissingAPIKeyError
 from cline_bridge.api.events import ToolCallsDone
-from tests.api.support import HELLO, MODEL, bounded, make_client, stream
 from tests.fakes.cline_api import (
     FakeClineAPI,
     FakeToolCall,
@@ -19,6 +18,7 @@ from tests.fakes.cline_api import (
     tool_call_chunks,
     usage,
 )
+from tests.support.api_client import HELLO, MODEL, bounded, make_client, stream
 
 WEATHER_TOOL = {
     "type": "function",

@@ -20,15 +20,6 @@ from cline_bridge.api.errors import (
     StreamError,
 )
 from cline_bridge.api.events import TextDelta
-from tests.api.support import (
-    HELLO,
-    MODEL,
-    bounded,
-    failure,
-    make_client,
-    stream,
-    wait_event,
-)
 from tests.fakes.cline_api import (
     ERROR_REPLIES,
     FakeClineAPI,
@@ -41,6 +32,15 @@ from tests.fakes.cline_api import (
     sse,
     text_chunks,
     text_reply,
+)
+from tests.support.api_client import (
+    HELLO,
+    MODEL,
+    bounded,
+    failure,
+    make_client,
+    stream,
+    wait_event,
 )
 
 OK_COMPLETION = {
@@ -311,6 +311,7 @@ async def test_cancelling_the_consumer_closes_the_connection(fake_api: FakeCline
 async def test_cancelling_a_slow_stream_stops_the_download(fake_api: FakeClineAPI) -> None:
     fake_api.script(sse(text_chunks(*[f"{n} " for n in range(500)]), delay=0.02))
     received = 0
+    streaming = asyncio.Event()
 
     async with make_client(fake_api) as client:
 
@@ -320,14 +321,16 @@ async def test_cancelling_a_slow_stream_stops_the_download(fake_api: FakeClineAP
                 async for event in chat:
                     if isinstance(event, TextDelta):
                         received += 1
+                        if received == 3:
+                            streaming.set()
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.2)
+        await bounded(streaming.wait())  # the download is under way
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await bounded(task)
         assert await wait_event(fake_api.requests[0].finished, timeout=3)
-    assert 0 < received < 500
+    assert 3 <= received < 500
     assert fake_api.requests[0].outcome == "client disconnected"
 
 

@@ -9,7 +9,6 @@ import traceback
 import pytest
 
 from cline_bridge.api.errors import ClineAPIError
-from tests.api.support import HELLO, MODEL, bounded, make_client, stream
 from tests.fakes.cline_api import (
     ERROR_REPLIES,
     FakeClineAPI,
@@ -20,6 +19,7 @@ from tests.fakes.cline_api import (
     sse,
     text_chunks,
 )
+from tests.support.api_client import HELLO, MODEL, bounded, make_client, stream
 
 KEY = "sk-test-LEAK-CHECK-1234"
 

@@ -18,7 +18,6 @@ from cline_bridge.api.events import (
     ToolCallsDone,
     UsageUpdate,
 )
-from tests.api.support import HELLO, MODEL, TIMEOUT, bounded, make_client, stream, wait_event
 from tests.fakes.cline_api import (
     FakeClineAPI,
     FakeToolCall,
@@ -32,6 +31,7 @@ from tests.fakes.cline_api import (
     tool_call_chunks,
     usage,
 )
+from tests.support.api_client import HELLO, MODEL, TIMEOUT, bounded, make_client, stream, wait_event
 
 
 async def test_text_usage_and_finish(fake_api: FakeClineAPI) -> None:

@@ -1,5 +1,5 @@
 """Fixtures for the Neovim tests: a runner whose files live in a temporary folder, and (from
-tests/acp/) the real Cline CLI in an isolated home behind the fake model server."""
+tests/support/) the real Cline CLI in an isolated home behind the fake model server."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acp.fixtures import cline_binary, cline_home, fake_model, no_leaked_cline
 from tests.editors.neovim.runner import NVIM, Neovim
+from tests.support.cline_fixtures import cline_binary, cline_home, fake_model, no_leaked_cline
 
 __all__ = ["cline_binary", "cline_home", "fake_model", "neovim", "no_leaked_cline", "nvim_binary"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests import processes
+from tests.support import processes
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent

@@ -2,7 +2,8 @@
 
 The smoke test needs no agent: the sidecar's ACP host is selected with a stand-in CLI command,
 which only a task command would start. The task test runs the real Cline CLI (in an isolated home,
-from tests/acp/) against the fake model server and answers the approval from Neovim.
+from tests/support/cline_env.py) against the fake model server and answers the approval from
+Neovim.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.acp.cline_env import ClineHome
 from tests.editors.neovim.runner import STAND_IN_AGENT, Neovim
 from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
+from tests.support.cline_env import ClineHome
 
 pytestmark = pytest.mark.e2e
 

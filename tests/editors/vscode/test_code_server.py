@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.editors.vscode.conftest import wait_until
+from tests.editors.vscode.workbench import wait_until
 from tests.fakes.cline_api import sse, text_chunks
 
 if TYPE_CHECKING:
-    from tests.editors.vscode.conftest import StartWorkbench, Workbench
+    from tests.editors.vscode.workbench import StartWorkbench, Workbench
     from tests.fakes.cline_api import FakeClineAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
