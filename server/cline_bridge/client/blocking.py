@@ -172,6 +172,7 @@ class BridgeConnection:
             with contextlib.suppress(BridgeError):  # even after no answer: it may listen
                 self._peer.notify("exit")
         self._sock.close()
+        self._connection_lost("the connection to the bridge is closed")
 
     def _receive(self, wait: float) -> None:
         """Handle the next message, waiting at most ``wait`` seconds for more bytes."""
