@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +25,7 @@ from cline_bridge.client import (
     NotAuthorisedError,
     RequestCancelledError,
 )
-from cline_bridge.wire import names
 from cline_bridge.wire.discovery import NO_BRIDGE_MESSAGE, write_discovery
-from cline_bridge.wire.errors import error_from_response
 from tests.support.discovery_fixtures import make_record
 from tests.support.fake_endpoint import DISPATCHED, STATUS, FakeEndpoint, Reply
 from tests.support.images import PNG_BYTES, data_url
@@ -512,32 +507,3 @@ def test_the_blocking_functions_raise_bridge_errors(runtime: Path) -> None:
     with pytest.raises(BridgeNotFoundError) as raised:
         client.approve()
     assert raised.value.message == NO_BRIDGE_MESSAGE
-
-
-def test_each_error_code_has_its_exception() -> None:
-    codes = {
-        names.INVALID_PARAMS: InvalidArgumentsError,
-        names.NO_HOST: NoHostError,
-        names.CLINE_UNAVAILABLE: ClineUnavailableError,
-        names.NO_API_KEY: NoApiKeyError,
-        names.API_ERROR: ApiError,
-        names.NOT_AUTHORISED: NotAuthorisedError,
-    }
-    for code, error_class in codes.items():
-        assert error_from_response({"code": code, "message": "m"}).__class__ is error_class
-
-
-def test_the_library_does_not_load_pygls() -> None:
-    code = (
-        "import sys, cline_bridge.client, cline_bridge.cli.tasks, cline_bridge.cli; "
-        "print(json.dumps(sorted(m for m in ('pygls', 'lsprotocol', 'httpx', 'pydantic') "
-        "if m in sys.modules)))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", "import json; " + code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(done.stdout) == []

@@ -35,14 +35,18 @@ def sidecar_env(runtime_dir: Path) -> dict[str, str]:
 class Sidecar:
     """The editor's client plus what the sidecar published for scripts."""
 
-    def __init__(self, editor: EditorClient, discovery_file: Path) -> None:
+    def __init__(
+        self, editor: EditorClient, discovery_file: Path, initialized: types.InitializeResult
+    ) -> None:
         self.editor = editor
         self.discovery_file = discovery_file
+        self.initialized = initialized
+        """What the sidecar answered the editor's ``initialize``."""
         self.record: dict[str, Any] = json.loads(discovery_file.read_text())
 
 
 async def start_editor(editor: EditorClient, workspace: Path) -> Sidecar:
-    await editor.initialize_session(
+    initialized = await editor.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             root_uri=workspace.as_uri(),
@@ -52,7 +56,7 @@ async def start_editor(editor: EditorClient, workspace: Path) -> Sidecar:
     )
     status = await execute(editor, "clineBridge.status")
     assert status["control"] is not None, "the control endpoint did not start"
-    return Sidecar(editor, Path(status["control"]["discoveryFile"]))
+    return Sidecar(editor, Path(status["control"]["discoveryFile"]), initialized)
 
 
 @pytest.fixture

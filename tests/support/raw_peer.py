@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from tests.support.sidecar import SERVER_COMMAND
@@ -96,10 +96,13 @@ class RawSidecar(RawPeer):
 
 
 @contextlib.asynccontextmanager
-async def raw_sidecar() -> AsyncIterator[RawSidecar]:
+async def raw_sidecar(
+    command: Sequence[str] = SERVER_COMMAND, env: Mapping[str, str] | None = None
+) -> AsyncIterator[RawSidecar]:
     """Start a sidecar; at the end make sure its process is gone (killed by pid if need be)."""
     process = await asyncio.create_subprocess_exec(
-        *SERVER_COMMAND,
+        *command,
+        env=env,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
