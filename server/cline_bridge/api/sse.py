@@ -79,4 +79,3 @@ class SSEDecoder:
         )
         self._data, self._event, self._retry = [], None, None
         return event
-

@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (see ``cli.exits``)."""
+    import sys
+
     from cline_bridge.cli.parser import REST_COMMANDS, TASK_COMMANDS, build_parser
 
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    first = words[0] if words else None
+    args = build_parser(first).parse_args(words)
     if args.command in TASK_COMMANDS:
         from cline_bridge.cli import tasks
 

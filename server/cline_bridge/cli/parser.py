@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 
 from cline_bridge import __version__
-from cline_bridge.api.constants import DEFAULT_BASE_URL, DEFAULT_MODEL
 from cline_bridge.wire.names import ENV_BRIDGE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 TASK_COMMANDS = frozenset({"task", "send", "approve", "reject", "status"})
@@ -21,16 +24,22 @@ REST_COMMANDS = frozenset({"chat", "models"})
 Subcommands = argparse._SubParsersAction  # argparse names no public type for it
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` (a subcommand's name), only that subcommand's.
+
+    A run knows its subcommand from its first word (``main``), and defining every other one's
+    arguments would cost it as much as its own work (argparse formats each argument as it is
+    added). Anything else, ``--help`` or a typo, gets the whole parser and its messages.
+    """
     parser = argparse.ArgumentParser(
         prog="cline-bridge",
         description="Drive the Cline coding agent from outside its panel.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_serve(commands)
-    _add_task_commands(commands)
-    _add_rest_commands(commands)
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in _SUBCOMMANDS.items():
+        if command is None or command not in _SUBCOMMANDS or name == command:
+            add(subcommands)
     return parser
 
 
@@ -46,8 +55,7 @@ def _add_serve(commands: Subcommands[argparse.ArgumentParser]) -> None:
     )
 
 
-def _add_task_commands(commands: Subcommands[argparse.ArgumentParser]) -> None:
-    bridge_help = f"the bridge's discovery file (default: ${ENV_BRIDGE}, else found by folder)"
+def _add_task(commands: Subcommands[argparse.ArgumentParser]) -> None:
     task = commands.add_parser(
         "task",
         help="start a new Cline task in the running editor (or, --headless, here)",
@@ -83,27 +91,54 @@ def _add_task_commands(commands: Subcommands[argparse.ArgumentParser]) -> None:
         help="no editor: start a private sidecar in this folder that runs the task in the Cline "
         "CLI; implies --follow; the task stops when this command ends",
     )
+    _add_images(task)
+    _add_bridge(task)
+
+
+def _add_send(commands: Subcommands[argparse.ArgumentParser]) -> None:
     send = commands.add_parser("send", help="send a message to the current Cline task")
     send.add_argument("text", help="the message")
-    for parser in (task, send):
-        parser.add_argument(
-            "-i",
-            "--image",
-            action="append",
-            dest="images",
-            metavar="IMAGE",
-            help="attach an image file (PNG, JPEG, GIF or WebP) or data URL; repeatable",
-        )
-    approve = commands.add_parser("approve", help="press Cline's primary button (approve)")
-    reject = commands.add_parser("reject", help="press Cline's secondary button (reject)")
+    _add_images(send)
+    _add_bridge(send)
+
+
+def _add_approve(commands: Subcommands[argparse.ArgumentParser]) -> None:
+    _add_bridge(commands.add_parser("approve", help="press Cline's primary button (approve)"))
+
+
+def _add_reject(commands: Subcommands[argparse.ArgumentParser]) -> None:
+    _add_bridge(commands.add_parser("reject", help="press Cline's secondary button (reject)"))
+
+
+def _add_status(commands: Subcommands[argparse.ArgumentParser]) -> None:
     status = commands.add_parser(
         "status", help="list the running bridges; * marks the one these commands reach"
     )
-    for parser in (task, send, approve, reject, status):
-        parser.add_argument("--bridge", metavar="FILE", help=bridge_help)
+    _add_bridge(status)
 
 
-def _add_rest_commands(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_images(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i",
+        "--image",
+        action="append",
+        dest="images",
+        metavar="IMAGE",
+        help="attach an image file (PNG, JPEG, GIF or WebP) or data URL; repeatable",
+    )
+
+
+def _add_bridge(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bridge",
+        metavar="FILE",
+        help=f"the bridge's discovery file (default: ${ENV_BRIDGE}, else found by folder)",
+    )
+
+
+def _add_chat(commands: Subcommands[argparse.ArgumentParser]) -> None:
+    from cline_bridge.api.constants import DEFAULT_BASE_URL, DEFAULT_MODEL
+
     chat = commands.add_parser(
         "chat",
         help="ask the Cline REST API; the answer streams to stdout",
@@ -119,6 +154,22 @@ def _add_rest_commands(commands: Subcommands[argparse.ArgumentParser]) -> None:
     chat.add_argument(
         "--base-url", help=f"API base URL (default: $CLINE_API_BASE_URL or {DEFAULT_BASE_URL})"
     )
+
+
+def _add_models(commands: Subcommands[argparse.ArgumentParser]) -> None:
     models = commands.add_parser("models", help="list the models the API key can use")
     models.add_argument("--json", action="store_true", help="print JSON instead of one id per line")
     models.add_argument("--base-url", help="API base URL")
+
+
+_SUBCOMMANDS: dict[str, Callable[[Subcommands[argparse.ArgumentParser]], None]] = {
+    "serve": _add_serve,
+    "task": _add_task,
+    "send": _add_send,
+    "approve": _add_approve,
+    "reject": _add_reject,
+    "status": _add_status,
+    "chat": _add_chat,
+    "models": _add_models,
+}
+"""Each subcommand, in the order ``--help`` lists them."""
