@@ -65,6 +65,7 @@ class Bridge:
         self.received: list[str] = []
         """The task text of every `clineBridge/startNewTask` the editor received, in order."""
         self.socket_path = ""
+        self.discovery_file: Path | None = None
         self._token = ""
         editor.handlers[EDITOR_REQUEST] = self._on_task
 
@@ -103,6 +104,7 @@ class Bridge:
         if not (isinstance(endpoint, str) and endpoint.startswith("unix:") and token):
             raise LspError(f"the discovery file holds no Unix endpoint and token: {endpoint!r}")
         self.socket_path = endpoint.removeprefix("unix:")
+        self.discovery_file = path
         self._token = str(token)
 
     async def connect(self, timeout: float) -> LspClient:
