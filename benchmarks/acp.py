@@ -10,7 +10,7 @@ instance a side, so that a stray request of one side cannot take the other's rep
   `initializationOptions: {"acp": <the home's command and env>, "control": false}`, then
   `workspace/executeCommand clineBridge.startNewTask [text]`. The sidecar starts the agent on the
   first task and reports what it does as `clineBridge/taskEvent` notifications.
-- **direct**: `tests/acp/acp_driver.py`, a minimal raw ACP client: `session/new` and
+- **direct**: `tests/support/acp_driver.py`, a minimal raw ACP client: `session/new` and
   `session/prompt` on one agent it started itself.
 
 Measured, after the first task of each side (the agent's cold start, reported on its own line) and

@@ -1,4 +1,4 @@
-// Wire names and ids, mirrored from the sidecar's protocol module (docs/protocol.md is the contract).
+// Wire names and ids, mirrored from server/cline_bridge/wire/names.py (docs/protocol.md is the contract).
 
 export const DISPLAY_NAME = "Cline Bridge";
 export const CLIENT_ID = "clineBridge";

@@ -1,6 +1,6 @@
 """Wire names and error codes of the cline-bridge protocol, in one place, importing nothing.
 
-The sidecar (``protocol``), the script library (``client``) and the CLI read them here; the VS
+The sidecar, the script library (``client``) and the CLI read them here; the VS
 Code client repeats them in ``vscode-client/src/constants.ts``; ``docs/protocol.md`` is the public
 description. Every name of ours lives under ``clineBridge`` so that it can never clash with the
 ``cline.*`` command ids owned by the Cline extension.

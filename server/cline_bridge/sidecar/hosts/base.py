@@ -15,7 +15,7 @@ class TaskHost(ABC):
     Each operation is submitted at once, when the method is called, and returns an awaitable of the
     command's result object (whose ``host`` key names the host). Splitting the two lets the caller
     keep operations in the order they arrived while their replies overlap. Failures raise a
-    ``JsonRpcException`` subclass from ``errors``, at submission or from the awaitable.
+    ``wire.errors.BridgeError`` of the error's code, at submission or from the awaitable.
     """
 
     name: str
