@@ -84,7 +84,6 @@ class BridgeConnection:
     ) -> BridgeConnection:
         """Find the bridge (as ``Bridge.connect`` does), connect and authenticate."""
         path, record = select_bridge(bridge)
-        where = f"the cline-bridge at {record.endpoint} (pid {record.pid})"
         try:
             address = parse_endpoint(record.endpoint)
             if isinstance(address, TcpEndpoint):
@@ -98,12 +97,9 @@ class BridgeConnection:
                     sock.close()
                     raise
         except TimeoutError:
-            raise BridgeTimeoutError(
-                f"{where} did not accept a connection within {timeout:g} s"
-            ) from None
+            raise session.unreachable(record, None, timeout) from None
         except (OSError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            raise BridgeConnectionError(f"cannot reach {where}: {reason}") from None
+            raise session.unreachable(record, error, timeout) from None
         self = cls(sock, path, record)
         try:
             options = session.control_options(record.token, subscribe_events=False)

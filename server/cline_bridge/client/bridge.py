@@ -202,7 +202,6 @@ class Bridge:
         cls, bridge: str | os.PathLike[str] | None, *, subscribe_events: bool, timeout: float
     ) -> Bridge:
         path, record = select_bridge(bridge)
-        where = f"the cline-bridge at {record.endpoint} (pid {record.pid})"
         try:
             address = parse_endpoint(record.endpoint)
             if isinstance(address, TcpEndpoint):
@@ -211,12 +210,9 @@ class Bridge:
                 opening = asyncio.open_unix_connection(address.path)
             reader, writer = await asyncio.wait_for(opening, timeout)
         except asyncio.TimeoutError:
-            raise BridgeTimeoutError(
-                f"{where} did not accept a connection within {timeout:g} s"
-            ) from None
+            raise session.unreachable(record, None, timeout) from None
         except (OSError, ValueError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            raise BridgeConnectionError(f"cannot reach {where}: {reason}") from None
+            raise session.unreachable(record, error, timeout) from None
         self = cls(
             reader,
             writer,

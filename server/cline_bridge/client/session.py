@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 
 from cline_bridge import __version__
+from cline_bridge.wire.errors import BridgeConnectionError, BridgeTimeoutError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any, TypeAlias
 
+    from cline_bridge.wire.discovery import DiscoveryRecord
     from cline_bridge.wire.peer import JsonRpcPeer
 
     Images: TypeAlias = Sequence[str | os.PathLike[str]]
@@ -35,6 +37,18 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 """The largest message accepted from the bridge."""
 
 EXECUTE_COMMAND = "workspace/executeCommand"
+
+
+def unreachable(
+    record: DiscoveryRecord, error: OSError | ValueError | None, timeout: float
+) -> BridgeConnectionError:
+    """The error for a bridge that could not be reached: its endpoint refused or is malformed
+    (``error``), or it did not accept the connection within ``timeout`` (``error`` None)."""
+    where = f"the cline-bridge at {record.endpoint} (pid {record.pid})"
+    if error is None:
+        return BridgeTimeoutError(f"{where} did not accept a connection within {timeout:g} s")
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+    return BridgeConnectionError(f"cannot reach {where}: {reason}")
 
 
 def initialize_params(params: Mapping[str, Any]) -> dict[str, Any]:
