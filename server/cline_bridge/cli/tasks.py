@@ -13,9 +13,7 @@ from __future__ import annotations
 import sys
 
 from cline_bridge.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from cline_bridge.client import session
-from cline_bridge.client.blocking import BridgeConnection
-from cline_bridge.wire import names
+from cline_bridge.client import blocking
 from cline_bridge.wire.discovery import DiscoveryRecord, live_bridges, select_bridge
 from cline_bridge.wire.errors import BridgeError, BridgeNotFoundError
 from cline_bridge.wire.names import ENV_BRIDGE
@@ -99,20 +97,17 @@ async def _follow(args: argparse.Namespace) -> int:
 
 
 def _command(args: argparse.Namespace) -> str:
-    with BridgeConnection.open(args.bridge) as bridge:
-        if args.command == "task":
-            argument = session.task_argument("task", args.text, args.images)
-            result = bridge.execute_command(names.CMD_START_NEW_TASK, argument)
-            return f"Task sent to Cline ({_host(session.as_dict(result))})."
-        if args.command == "send":
-            argument = session.task_argument("message", args.text, args.images)
-            result = bridge.execute_command(names.CMD_SEND_MESSAGE, argument)
-            return f"Message sent to Cline ({_host(session.as_dict(result))})."
-        if args.command == "approve":
-            bridge.execute_command(names.CMD_PRESS_PRIMARY_BUTTON)
-            return "Approved."
-        bridge.execute_command(names.CMD_PRESS_SECONDARY_BUTTON)
-        return "Rejected."
+    if args.command == "task":
+        result = blocking.start_new_task(args.text, args.images, bridge=args.bridge)
+        return f"Task sent to Cline ({_host(result)})."
+    if args.command == "send":
+        result = blocking.send_message(args.text, args.images, bridge=args.bridge)
+        return f"Message sent to Cline ({_host(result)})."
+    if args.command == "approve":
+        blocking.approve(bridge=args.bridge)
+        return "Approved."
+    blocking.reject(bridge=args.bridge)
+    return "Rejected."
 
 
 def _host(result: dict[str, Any]) -> str:

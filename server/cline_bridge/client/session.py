@@ -11,6 +11,7 @@ import os
 
 from cline_bridge import __version__
 from cline_bridge.wire.errors import BridgeConnectionError, BridgeTimeoutError
+from cline_bridge.wire.peer import METHOD_NOT_FOUND
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -123,7 +124,9 @@ def answer_bridge_request(peer: JsonRpcPeer, request_id: Any, method: str) -> No
     if method == "window/workDoneProgress/create":
         peer.respond(request_id, None)
     else:
-        peer.respond_error(request_id, {"code": -32601, "message": f"Method not found: {method}"})
+        peer.respond_error(
+            request_id, {"code": METHOD_NOT_FOUND, "message": f"Method not found: {method}"}
+        )
 
 
 def as_dict(result: Any) -> dict[str, Any]:
