@@ -7,6 +7,8 @@ only the module of its own subcommand (``cli.main``).
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from cline_bridge import __version__
 from cline_bridge.wire.names import ENV_BRIDGE
@@ -14,6 +16,7 @@ from cline_bridge.wire.names import ENV_BRIDGE
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 TASK_COMMANDS = frozenset({"task", "send", "approve", "reject", "status"})
@@ -24,6 +27,44 @@ REST_COMMANDS = frozenset({"chat", "models"})
 Subcommands = argparse._SubParsersAction  # argparse names no public type for it
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal's width.
+
+    argparse asks ``shutil.get_terminal_size()``, importing shutil (and with it bz2, lzma and
+    zlib) as the first argument is defined, since it formats each one as it is added: a one-shot
+    command paid that on every run for help it never prints. The width is the same.
+    """
+
+    def __init__(self, prog: str, **options: Any) -> None:
+        options.setdefault("width", _terminal_columns() - 2)  # argparse's own margin
+        super().__init__(prog, **options)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose subcommands' parsers are ``_Parser``s too, all with
+    ``_HelpFormatter``."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        options.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **options)
+
+
+def _terminal_columns() -> int:
+    """What ``shutil.get_terminal_size().columns`` says: $COLUMNS, else the width of the
+    terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    stdout = sys.__stdout__
+    if columns <= 0 and stdout is not None:
+        try:
+            columns = os.get_terminal_size(stdout.fileno()).columns
+        except (ValueError, OSError):  # not a terminal, or closed
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``command`` (a subcommand's name), only that subcommand's.
 
@@ -31,7 +72,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     arguments would cost it as much as its own work (argparse formats each argument as it is
     added). Anything else, ``--help`` or a typo, gets the whole parser and its messages.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cline-bridge",
         description="Drive the Cline coding agent from outside its panel.",
     )
@@ -43,7 +84,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_serve(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_serve(commands: Subcommands[_Parser]) -> None:
     serve = commands.add_parser("serve", help="speak LSP over stdio (what editors start)")
     # vscode-languageclient appends --stdio; stdio is the only transport, so it changes nothing.
     serve.add_argument("--stdio", action="store_true", help="accepted for LSP clients; the default")
@@ -55,7 +96,7 @@ def _add_serve(commands: Subcommands[argparse.ArgumentParser]) -> None:
     )
 
 
-def _add_task(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_task(commands: Subcommands[_Parser]) -> None:
     task = commands.add_parser(
         "task",
         help="start a new Cline task in the running editor (or, --headless, here)",
@@ -95,22 +136,22 @@ def _add_task(commands: Subcommands[argparse.ArgumentParser]) -> None:
     _add_bridge(task)
 
 
-def _add_send(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_send(commands: Subcommands[_Parser]) -> None:
     send = commands.add_parser("send", help="send a message to the current Cline task")
     send.add_argument("text", help="the message")
     _add_images(send)
     _add_bridge(send)
 
 
-def _add_approve(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_approve(commands: Subcommands[_Parser]) -> None:
     _add_bridge(commands.add_parser("approve", help="press Cline's primary button (approve)"))
 
 
-def _add_reject(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_reject(commands: Subcommands[_Parser]) -> None:
     _add_bridge(commands.add_parser("reject", help="press Cline's secondary button (reject)"))
 
 
-def _add_status(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_status(commands: Subcommands[_Parser]) -> None:
     status = commands.add_parser(
         "status", help="list the running bridges; * marks the one these commands reach"
     )
@@ -136,7 +177,7 @@ def _add_bridge(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_chat(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_chat(commands: Subcommands[_Parser]) -> None:
     from cline_bridge.api.constants import DEFAULT_BASE_URL, DEFAULT_MODEL
 
     chat = commands.add_parser(
@@ -156,13 +197,13 @@ def _add_chat(commands: Subcommands[argparse.ArgumentParser]) -> None:
     )
 
 
-def _add_models(commands: Subcommands[argparse.ArgumentParser]) -> None:
+def _add_models(commands: Subcommands[_Parser]) -> None:
     models = commands.add_parser("models", help="list the models the API key can use")
     models.add_argument("--json", action="store_true", help="print JSON instead of one id per line")
     models.add_argument("--base-url", help="API base URL")
 
 
-_SUBCOMMANDS: dict[str, Callable[[Subcommands[argparse.ArgumentParser]], None]] = {
+_SUBCOMMANDS: dict[str, Callable[[Subcommands[_Parser]], None]] = {
     "serve": _add_serve,
     "task": _add_task,
     "send": _add_send,
