@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from cline_bridge.sidecar.arguments import TextAndImages
-from cline_bridge.sidecar.hosts.acp.task import Ask, Task, ToolCallRecord, readable_title
+from cline_bridge.sidecar.hosts.acp.task import Ask, Task, ToolCallRecord
 
 PNG = "data:image/png;base64,AAAA"
 JPEG = "data:image/jpeg;base64,BBBB"
@@ -102,28 +102,3 @@ async def test_state_failed_beats_approval_beats_running() -> None:
     task.failed = False
     task.asks.clear()
     assert (task.running, task.state) == (False, "idle")
-
-
-def test_readable_titles_say_what_a_tool_does() -> None:
-    patch = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** Update File: b/c.py\n*** End Patch"
-
-    assert readable_title('apply_patch: {"input":"*** Begin', {"input": patch}) == (
-        "apply_patch: add a.txt, update b/c.py"
-    )
-    assert readable_title('editor: {"path"', {"path": "x.py", "new_text": "y"}) == (
-        "editor: write x.py"
-    )
-    assert readable_title('editor: {"path"', {"path": "x.py", "old_text": "a"}) == (
-        "editor: edit x.py"
-    )
-    assert readable_title('read_files: {"files"', {"files": [{"path": "a"}, {"path": "b"}]}) == (
-        "read_files: a, b"
-    )
-    # Titles that read well already, and inputs that say nothing plainly, are kept.
-    assert (
-        readable_title("run_commands: ls -la", {"commands": ["ls -la"]}) == "run_commands: ls -la"
-    )
-    assert (
-        readable_title('apply_patch: {"input"', {"input": "no actions"}) == 'apply_patch: {"input"'
-    )
-    assert readable_title('mystery: {"a"', None) == 'mystery: {"a"'

@@ -3,7 +3,7 @@
 
 ``host`` carries out the operations (``AcpHost``); ``launch`` decides how the child is started;
 ``connection`` speaks the Agent Client Protocol with it (newline-delimited JSON-RPC over its
-stdio); ``task`` holds one Cline task's state; ``task_events`` turns the agent's
+stdio); ``task`` holds one Cline task's state; ``updates`` turns the agent's
 ``session/update`` notifications into ``clineBridge/taskEvent`` events; ``prompts`` builds the
 prompts of a task's text and images; ``feedback`` shows the task in an LSP editor (progress and
 approval dialogs). Imported only when the ACP host is chosen.

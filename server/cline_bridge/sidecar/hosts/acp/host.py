@@ -24,9 +24,11 @@ from cline_bridge.sidecar.arguments import TextAndImages
 from cline_bridge.sidecar.hosts.acp.connection import AgentConnection, AgentError, AgentExited
 from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch
 from cline_bridge.sidecar.hosts.acp.prompts import PromptBuilder
-from cline_bridge.sidecar.hosts.acp.task import NO_TASK, RESUME_TEXT, Ask, Task, readable_title
-from cline_bridge.sidecar.hosts.acp.task_events import EventStream, Publish, apply_session_update
+from cline_bridge.sidecar.hosts.acp.task import NO_TASK, RESUME_TEXT, Ask, Task
+from cline_bridge.sidecar.hosts.acp.updates import apply_session_update
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
+from cline_bridge.sidecar.task_events import EventStream, Publish
+from cline_bridge.sidecar.tool_calls import readable_title
 from cline_bridge.wire.errors import ClineUnavailableError
 
 logger = logging.getLogger(__name__)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from cline_bridge.sidecar.arguments import TextAndImages
+from cline_bridge.sidecar.tool_calls import readable_title
 
 # Task states, as results and events name them (docs/protocol.md, "Task states").
 RUNNING = "running"
@@ -102,6 +102,10 @@ class Task:
     """Tool calls that have had a ``toolCall`` event."""
 
     @property
+    def task_id(self) -> str:
+        return self.session_id
+
+    @property
     def running(self) -> bool:
         return self.turn is not None and not self.turn.done()
 
@@ -133,30 +137,3 @@ class Task:
         texts = [message.text for message in messages if message.text]
         images = tuple(image for message in messages for image in message.images)
         return TextAndImages("\n\n".join(texts) if texts else None, images)
-
-
-_PATCH_ACTION = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$", re.MULTILINE)
-
-
-def readable_title(title: str, tool_input: Any) -> str:
-    """A one-line title for a tool call.
-
-    Cline titles a call ``"<tool>: <arguments>"``, readable for commands (``run_commands: ls``)
-    but cut-off JSON for the rest (``apply_patch: {"input":"*** Begin Patch\n...``). For the
-    tools whose arguments say plainly what they do, that is said instead.
-    """
-    tool, separator, rest = title.partition(": ")
-    if not separator or not rest.startswith("{") or not isinstance(tool_input, dict):
-        return title
-    if tool == "apply_patch" and isinstance(tool_input.get("input"), str):
-        actions = [
-            f"{verb.lower()} {path}" for verb, path in _PATCH_ACTION.findall(tool_input["input"])
-        ]
-        return f"{tool}: {', '.join(actions)}" if actions else title
-    if tool == "editor" and isinstance(tool_input.get("path"), str):
-        verb = "edit" if tool_input.get("old_text") or tool_input.get("insert_line") else "write"
-        return f"{tool}: {verb} {tool_input['path']}"
-    if tool == "read_files" and isinstance(tool_input.get("files"), list):
-        paths = [f.get("path") for f in tool_input["files"] if isinstance(f, dict)]
-        return f"{tool}: {', '.join(str(path) for path in paths)}"
-    return title

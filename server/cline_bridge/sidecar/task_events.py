@@ -1,4 +1,9 @@
-"""``clineBridge/taskEvent``: numbering, text coalescing, and the agent's ``session/update``s.
+"""``clineBridge/taskEvent``: the events of both hosts, numbered, their text coalesced.
+
+Each host says what happens to its tasks (the ACP host from the agent's ``session/update``s, the
+editor host from the records Cline keeps of its tasks); ``EventStream`` turns that into numbered
+events with the task's state and hands each to the sidecar, which sends it to the editor and to
+subscribed scripts.
 
 Cline streams its answer a few characters at a time. Passed on one by one, each chunk would be a
 notification to the editor and to every subscribed script. Instead the first text goes out at
@@ -13,9 +18,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable
-from typing import Any
-
-from cline_bridge.sidecar.hosts.acp.task import Task
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +27,15 @@ TEXT_INTERVAL = 0.05
 
 Publish = Callable[[dict[str, Any]], None]
 
-_TEXT_KINDS = {"agent_message_chunk": "message", "agent_thought_chunk": "thought"}
-_TOOL_KINDS = frozenset({"tool_call", "tool_call_update"})
-# Updates with nothing for the task's followers: the replay of a loaded session's user turns,
-# and the agent's notes about its own modes and settings.
-_QUIET_KINDS = frozenset(
-    {
-        "user_message_chunk",
-        "current_mode_update",
-        "config_option_update",
-        "session_info_update",
-        "available_commands_update",
-    }
-)
+
+class Subject(Protocol):
+    """A task as the events name it: its id and its state now."""
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
 
 
 class EventStream:
@@ -45,17 +44,17 @@ class EventStream:
     def __init__(self, publish: Publish) -> None:
         self._publish = publish
         self._seq = itertools.count(1)
-        self._text_task: Task | None = None
+        self._text_task: Subject | None = None
         self._text_kind = ""
         self._text: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def emit(self, task: Task, kind: str, **fields: Any) -> None:
+    def emit(self, task: Subject, kind: str, **fields: Any) -> None:
         """Send one event now (after any text still held, which came first)."""
         self.flush()
         self._send(task, kind, fields)
 
-    def text(self, task: Task, kind: str, text: str) -> None:
+    def text(self, task: Subject, kind: str, text: str) -> None:
         """Hold ``text`` of ``kind`` (``message`` or ``thought``) to send with what follows."""
         if not text:
             return
@@ -78,15 +77,15 @@ class EventStream:
         text, self._text = "".join(self._text), []
         self._send(self._text_task, self._text_kind, {"text": text})
 
-    def drop(self, task: Task) -> None:
+    def drop(self, task: Subject) -> None:
         """Forget text held for ``task`` (it was replaced by a new one)."""
         if self._text_task is task:
             self._text = []
             self.flush()
 
-    def _send(self, task: Task, kind: str, fields: dict[str, Any]) -> None:
+    def _send(self, task: Subject, kind: str, fields: dict[str, Any]) -> None:
         event = {
-            "taskId": task.session_id,
+            "taskId": task.task_id,
             "seq": next(self._seq),
             "kind": kind,
             "state": task.state,
@@ -96,27 +95,3 @@ class EventStream:
             self._publish(event)
         except Exception:  # a broken listener must not break the agent's stream
             logger.exception("could not publish a task event")
-
-
-def apply_session_update(task: Task, update: Any, events: EventStream) -> None:
-    """Record one ``session/update`` in ``task`` and send the events it makes."""
-    if not isinstance(update, dict):
-        return
-    kind = update.get("sessionUpdate")
-    if kind in _TEXT_KINDS:
-        content = update.get("content")
-        if isinstance(content, dict) and content.get("type") == "text":
-            events.text(task, _TEXT_KINDS[kind], str(content.get("text", "")))
-    elif kind in _TOOL_KINDS:
-        tool_call_id = update.get("toolCallId")
-        if not isinstance(tool_call_id, str):
-            return
-        record = task.tool_call(tool_call_id)
-        before = record.describe() if tool_call_id in task.announced else None
-        record.merge(update)
-        after = record.describe()
-        if after != before:  # Cline repeats itself (the same status, no new output)
-            task.announced.add(tool_call_id)
-            events.emit(task, "toolCall", **after)
-    elif kind not in _QUIET_KINDS:
-        logger.debug("session/update %r not passed on", kind)
