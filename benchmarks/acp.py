@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
@@ -45,25 +44,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import repo  # noqa: F401  (puts tests/ on sys.path)
 from lsp_client import LspClient, LspError
 from measures import Stats
 from table import Row, render, row_json
 
 # tests/ is not an installed package: the isolated Cline home, the raw ACP driver and the fake
 # model server live there, shared with the ACP tests (none of them imports pytest).
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.append(str(REPO))
-
-from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file  # noqa: E402
-from tests.support.acp_driver import AcpDriver, AcpError, AgentExited, select  # noqa: E402
-from tests.support.cline_env import (  # noqa: E402
+# isort: split
+from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
+from tests.support.acp_driver import AcpDriver, AcpError, AgentExited, select
+from tests.support.cline_env import (
     ClineHome,
     ToolsMissing,
     cline_leak_guard,
     make_cline_home,
     require_cline_binary,
 )
+from tests.support.environment import without_cline_settings
 
 __all__ = ["AcpFailed", "AcpPlan", "AcpResults", "ToolsMissing", "require_cline_binary", "run"]
 
@@ -247,7 +245,7 @@ class Bridge:
 def sidecar_env() -> dict[str, str]:
     """Our environment without any `CLINE_*` setting: the sidecar gets the home's from `acp.env`,
     as the direct agent gets it from `ClineHome.spawn_env`."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
+    return without_cline_settings()
 
 
 # -- cline --acp driven directly -----------------------------------------------------------------

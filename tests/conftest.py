@@ -11,6 +11,16 @@ from tests.fakes.cline_api import FakeClineAPI
 from tests.support.images import PNG_BYTES
 
 
+@pytest.fixture(autouse=True)
+def _own_cline_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test, and every sidecar it starts, gets an empty Cline folder of its own: never the
+    user's ~/.cline, whose task records the editor host would read."""
+    monkeypatch.setenv("CLINE_DIR", str(tmp_path_factory.mktemp("cline")))
+    monkeypatch.delenv("CLINE_DATA_DIR", raising=False)
+
+
 @pytest.fixture
 def png_file(tmp_path: Path) -> Path:
     path = tmp_path / "screenshot.png"

@@ -18,6 +18,7 @@ import pytest
 
 from cline_bridge.cli.follow import FollowSettings, StdinLines, follow_task
 from cline_bridge.client import Bridge
+from tests.support.environment import without_cline_settings
 from tests.support.fake_endpoint import FakeEndpoint, Reply, TaskEvents
 
 TIMEOUT = 60
@@ -34,8 +35,7 @@ def ev() -> TaskEvents:
 
 
 def environment(encoding: str = "utf-8") -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
-    return {**clean, "PYTHONIOENCODING": encoding}
+    return without_cline_settings(PYTHONIOENCODING=encoding)
 
 
 def task(

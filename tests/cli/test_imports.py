@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.cline_api import FakeClineAPI, json_reply, sse, text_chunks
+from tests.support.environment import without_cline_settings
 from tests.support.fake_endpoint import FakeEndpoint, Reply, TaskEvents
 from tests.support.images import PNG_BYTES
 from tests.support.module_report import loaded, run_reporting
@@ -19,8 +20,7 @@ SIDECAR_PACKAGES = ("pygls", "lsprotocol", "cattrs", "attrs")
 
 
 def environment(**extra: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
-    return {**clean, **extra}
+    return without_cline_settings(**extra)
 
 
 @pytest.mark.parametrize(

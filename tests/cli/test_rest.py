@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import time
 import pytest
 
 from tests.fakes.cline_api import ERROR_REPLIES, FakeClineAPI, json_reply, sse, text_chunks
+from tests.support.environment import without_cline_settings
 
 API_KEY = "sk-test-CLI-LEAK-CHECK-5555"
 TIMEOUT = 30
@@ -22,8 +22,7 @@ def cli(*args: str) -> list[str]:
 
 @pytest.fixture
 def env(fake_api: FakeClineAPI) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
-    return {**clean, "CLINE_API_KEY": API_KEY, "CLINE_API_BASE_URL": fake_api.url}
+    return without_cline_settings(CLINE_API_KEY=API_KEY, CLINE_API_BASE_URL=fake_api.url)
 
 
 def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ import pytest
 
 from cline_bridge.wire.discovery import NO_BRIDGE_MESSAGE, write_discovery
 from tests.support.discovery_fixtures import make_record
+from tests.support.environment import without_cline_settings
 from tests.support.fake_endpoint import FakeEndpoint, Reply
 
 TIMEOUT = 60
@@ -21,11 +22,10 @@ TIMEOUT = 60
 def cline_bridge(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
     return subprocess.run(
         [sys.executable, "-m", "cline_bridge", *args],
         cwd=cwd,
-        env={**clean, **(env or {})},
+        env=without_cline_settings(**(env or {})),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

@@ -14,6 +14,7 @@ import pytest
 from cline_bridge.client import Bridge, BridgeConnectionError, BridgeTimeoutError, NoHostError
 from tests.support import fake_sidecar as fake_sidecar_module
 from tests.support import processes
+from tests.support.environment import without_cline_settings
 
 FAKE_SIDECAR = Path(fake_sidecar_module.__file__)
 TIMEOUT = 60
@@ -125,7 +126,7 @@ async def test_the_real_sidecar_serves_this_folder_without_a_control_endpoint(
 
 @pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc to find processes")
 def test_task_headless_without_cline_fails_and_leaves_no_process(tmp_path: Path) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
+    clean = without_cline_settings()
     missing = tmp_path / "no-cline"
 
     done = subprocess.run(

@@ -3,9 +3,9 @@ its blocking calls do without asyncio too (``tests/support/module_report.py`` re
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from tests.support.environment import without_cline_settings
 from tests.support.fake_endpoint import FakeEndpoint
 from tests.support.module_report import HEAVY, loaded, run_reporting
 from tests.support.sidecar import MISSING_CLINE
@@ -14,7 +14,7 @@ NOT_ASYNCIO = tuple(package for package in HEAVY if package != "asyncio")
 
 
 def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
+    return without_cline_settings()
 
 
 def test_the_blocking_calls_load_no_pygls_pydantic_httpx_or_asyncio(

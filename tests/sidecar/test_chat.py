@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +12,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.fakes.cline_api import ERROR_REPLIES, FakeClineAPI, json_reply, sse, text_chunks
+from tests.support.environment import without_cline_settings
 from tests.support.sidecar import SERVER_COMMAND, execute, execute_error
 
 # pytest-lsp only knows progress tokens the server created; a client's workDoneToken is valid LSP.
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Unknown progress token")
 
 API_KEY = "sk-test-LSP-LEAK-CHECK-9876"
 # The sidecar must not pick up a key from the developer's environment.
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
+CLEAN_ENV = without_cline_settings()
 
 
 def _initialize(options: dict[str, object]) -> types.InitializeParams:

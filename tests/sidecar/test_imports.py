@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
 from tests.support import module_report
+from tests.support.environment import without_cline_settings
 from tests.support.module_report import loaded
 from tests.support.raw_peer import TIMEOUT, raw_sidecar
 
@@ -30,7 +30,7 @@ async def test_serve_loads_only_the_sidecar(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
+    env = without_cline_settings()
     command = [sys.executable, module_report.__file__, str(report), "--", "serve"]
 
     async with raw_sidecar(command, {**env, "XDG_RUNTIME_DIR": str(runtime)}) as sidecar:

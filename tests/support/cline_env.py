@@ -21,6 +21,7 @@ from typing import Any
 
 from tests.support import processes
 from tests.support.e2e_tools import tool_versions, tools_cache
+from tests.support.environment import without_cline_settings
 
 API_KEY = "sk-test"
 PROVIDER = "openai-compatible"
@@ -95,9 +96,7 @@ class ClineHome:
     def spawn_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """A full environment for spawning the binary directly: ``base`` (default: ours) without
         any inherited ``CLINE_*`` setting, plus ``env``."""
-        inherited = os.environ if base is None else base
-        kept = {k: v for k, v in inherited.items() if not k.startswith("CLINE_")}
-        return kept | self.env
+        return without_cline_settings(base) | self.env
 
     @property
     def stderr_log(self) -> Path:

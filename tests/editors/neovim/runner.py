@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support import processes
+from tests.support.environment import without_cline_settings
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -137,7 +138,7 @@ class Neovim:
         result_path = root / "result.json"
         # No inherited CLINE_* setting (a user's key, a bridge to reach, an agent command): the
         # test chooses them all.
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
+        inherited = without_cline_settings()
         environ = {
             **inherited,
             "HOME": str(root / "home"),
