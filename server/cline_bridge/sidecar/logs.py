@@ -7,10 +7,12 @@ produce messages that log themselves without end.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -72,29 +74,44 @@ def _without_secret_fields(record: logging.LogRecord) -> bool:
 
 
 class ClientLogHandler(logging.Handler):
-    """Forwards records to the client as ``window/logMessage`` once ``activate`` is called."""
+    """Forwards records to the client as ``window/logMessage`` once ``activate`` is called.
+
+    The transport belongs to the event loop: a record logged on another thread (the watch of
+    Cline's records) is handed to the loop, never written from that thread.
+    """
 
     def __init__(self, server: LanguageServer) -> None:
         super().__init__()
         self._server = server
-        self._active = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._pending: list[logging.LogRecord] = []
         self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
 
     def activate(self) -> None:
-        """The client is initialized: send what was buffered and forward from now on."""
-        self._active = True
+        """The client is initialized (called on the loop): send what was buffered and forward
+        from now on."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         pending, self._pending = self._pending, []
         for record in pending:
             self.emit(record)
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self._active:
+        if self._loop is None:
             self._pending = [*self._pending[-(_MAX_BUFFERED - 1) :], record]
             return
         message = types.LogMessageParams(
             type=_message_type(record.levelno), message=self.format(record)
         )
+        if threading.get_ident() == self._loop_thread:
+            self._send(message)
+            return
+        # The loop may be closed at exit; stderr still has the record.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._send, message)
+
+    def _send(self, message: types.LogMessageParams) -> None:
         # The transport may be gone at exit; stderr still has the record.
         with contextlib.suppress(Exception):
             self._server.window_log_message(message)
