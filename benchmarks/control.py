@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -26,9 +25,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import repo  # noqa: F401  (puts tests/ on sys.path)
 from lsp_client import LspClient, LspError
 from measures import RoundTrip, Side, Stats, round_trips
 from table import Row, render, row_json
+
+# isort: split
+from tests.support.environment import without_cline_settings
 
 COMMAND = "clineBridge.startNewTask"
 EDITOR_REQUEST = "clineBridge/startNewTask"
@@ -70,16 +73,23 @@ class Bridge:
         editor.handlers[EDITOR_REQUEST] = self._on_task
 
     @classmethod
-    async def start(cls, timeout: float) -> Bridge:
+    async def start(cls, timeout: float, cline: dict[str, Any] | None = None) -> Bridge:
+        """``cline``: what the editor says of the installed Cline (``initializationOptions``)."""
         runtime = Path(tempfile.mkdtemp(prefix="cline-bridge-bench-"))  # mode 0700
         try:
-            env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+            # A Cline folder of its own: the editor host never follows the user's Cline tasks.
+            env = without_cline_settings(
+                XDG_RUNTIME_DIR=str(runtime), CLINE_DIR=str(runtime / "cline")
+            )
             bridge = cls(runtime, await LspClient.spawn(SIDECAR, env))
         except OSError:
             shutil.rmtree(runtime, ignore_errors=True)
             raise
+        options: dict[str, Any] = {"clineApi": True}
+        if cline is not None:
+            options["cline"] = cline
         try:
-            await bridge.editor.initialize({"clineApi": True}, timeout)
+            await bridge.editor.initialize(options, timeout)
             await bridge._discover(timeout)
         except (LspError, OSError, ValueError) as exc:
             tail = bridge.editor.stderr_tail()

@@ -102,7 +102,17 @@ async def test_approved_tool_creates_the_file(
 
     approved = await execute(editor, PRIMARY)
 
-    assert approved == {"host": "acp", "taskId": task_id, "state": "running", "action": "approved"}
+    assert approved == {
+        "host": "acp",
+        "taskId": task_id,
+        "state": "running",
+        "action": "approved",
+        # what was approved, for the caller to say
+        "toolCallId": approval["toolCallId"],
+        "title": approval["title"],
+        "toolKind": approval["toolKind"],
+        "input": approval["input"],
+    }
     end = await editor.wait_for_event("turnEnd", taskId=task_id)
     assert end["stopReason"] == "end_turn"
     assert end["state"] == "idle"
@@ -173,6 +183,27 @@ async def test_secondary_button_cancels_a_streaming_turn(
     assert "for a long time" not in "".join(
         e["text"] for e in editor.events if e["kind"] == "message"
     )
+
+
+async def test_buttons_with_nothing_waiting_press_nothing_unless_forced(
+    editor: AcpEditor, fake_model: FakeClineAPI
+) -> None:
+    fake_model.script(text_turn("Done."), text_turn("Going on."))
+    task_id = (await execute(editor, START, "say done"))["taskId"]
+    await editor.wait_for_event("turnEnd", taskId=task_id)
+
+    for button in (PRIMARY, SECONDARY):
+        result = await execute(editor, button)
+        assert (result["action"], result["state"]) == ("none", "idle")
+    assert len(fake_model.chat_requests) == 1, "no press reached the model"
+
+    resumed = await execute(editor, PRIMARY, {"force": True})
+
+    assert resumed["action"] == "resumed"
+    end = await editor.wait_for_event("turnEnd", taskId=task_id, turn=2)
+    assert end["stopReason"] == "end_turn"
+    assert len(fake_model.chat_requests) == 2
+    assert "[TASK RESUMPTION]" in fake_model.chat_requests[1].user_text
 
 
 async def test_message_sent_during_a_turn_follows_it(

@@ -459,6 +459,21 @@ def test_a_failed_task_exits_1_with_its_error(
     )
 
 
+def test_a_final_error_ends_the_follow_though_the_task_runs_on(
+    fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, ev: TaskEvents
+) -> None:
+    lost = "Cline's task records cannot be read: a messages file of version 2; no more events"
+    events = [
+        ev("started", text="go", images=0),
+        ev("error", message=lost, code=None, final=True),  # the editor host lost the records
+    ]
+    fake.script[START] = Reply(result=STARTED, events_after=events)
+
+    done = task("go", "--follow", cwd=tmp_path)
+
+    assert (done.returncode, done.stderr) == (1, f"cline-bridge: {lost}\n")
+
+
 def test_a_task_replaced_by_a_new_one_ends_the_follow(
     fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, ev: TaskEvents
 ) -> None:

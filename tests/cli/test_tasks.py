@@ -17,6 +17,7 @@ from tests.support.environment import without_cline_settings
 from tests.support.fake_endpoint import FakeEndpoint, Reply
 
 TIMEOUT = 60
+PRESS = {"approve": "clineBridge.pressPrimaryButton", "reject": "clineBridge.pressSecondaryButton"}
 
 
 def cline_bridge(
@@ -83,6 +84,87 @@ def test_approve_and_reject(
 
     assert outcome(done) == (0, f"{line}\n", "")
     assert fake.commands() == [{"command": wire, "arguments": []}]
+
+
+@pytest.mark.parametrize(
+    ("command", "result", "line"),
+    [
+        pytest.param(
+            "approve",
+            {
+                "action": "approved",
+                "toolKind": "edit",
+                "title": "editor: write {cwd}/hello.txt",
+                "input": {"path": "{cwd}/hello.txt", "new_text": "hi"},
+            },
+            "Approved the edit of hello.txt.",
+            id="approved",
+        ),
+        pytest.param(
+            "reject",
+            {
+                "action": "rejected",
+                "toolKind": "execute",
+                "input": {"commands": ["rm -rf build", {"command": "make"}]},
+            },
+            "Rejected the command `rm -rf build; make`.",
+            id="rejected",
+        ),
+        pytest.param(
+            "approve",
+            {"action": "none", "state": "idle"},
+            "Nothing to approve: the task waits for a message.",
+            id="none-idle",
+        ),
+        pytest.param(
+            "reject",
+            {"action": "none", "state": "none"},
+            "Nothing to reject: there is no task.",
+            id="none-no-task",
+        ),
+        pytest.param(
+            "reject",
+            {"action": "cancelled", "state": "idle"},
+            "Stopped Cline's running turn.",
+            id="cancelled",
+        ),
+        pytest.param(
+            "approve",
+            {"action": "pressed"},
+            "Pressed Cline's primary button (this Cline does not tell the bridge what it "
+            "waits for).",
+            id="pressed",
+        ),
+    ],
+)
+def test_approve_and_reject_say_what_happened(
+    fake: FakeEndpoint,
+    bridge_file: Path,
+    tmp_path: Path,
+    command: str,
+    result: dict[str, object],
+    line: str,
+) -> None:
+    filled = json.loads(json.dumps(result).replace("{cwd}", str(tmp_path)))
+    wire = PRESS[command]
+    fake.script[wire] = Reply(result={"host": "editor", "dispatched": True, **filled})
+
+    done = cline_bridge(command, cwd=tmp_path)
+
+    assert outcome(done) == (0, f"{line}\n", "")
+
+
+def test_force_and_json(fake: FakeEndpoint, bridge_file: Path, tmp_path: Path) -> None:
+    result = {"host": "acp", "taskId": "t1", "state": "running", "action": "resumed"}
+    fake.script["clineBridge.pressPrimaryButton"] = Reply(result=result)
+
+    done = cline_bridge("approve", "--force", "--json", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == result
+    assert fake.commands() == [
+        {"command": "clineBridge.pressPrimaryButton", "arguments": [{"force": True}]}
+    ]
 
 
 def test_the_bridge_is_found_through_cline_bridge(

@@ -8,7 +8,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.support.editor_double import EditorClient
+from tests.support.editor_double import DOUBLE_OPTIONS, EditorClient
 from tests.support.sidecar import HOST_REQUEST_TIMEOUT, MISSING_CLINE, SERVER_COMMAND
 
 
@@ -21,7 +21,7 @@ async def editor(lsp_client: EditorClient) -> AsyncIterator[None]:
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             client_info=types.ClientInfo(name="cline-bridge-test-extension"),
-            initialization_options={"clineApi": True, "hostRequestTimeout": HOST_REQUEST_TIMEOUT},
+            initialization_options={**DOUBLE_OPTIONS, "hostRequestTimeout": HOST_REQUEST_TIMEOUT},
         )
     )
     yield

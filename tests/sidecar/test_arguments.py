@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.editor_double import EditorClient
+from tests.support.editor_double import STARTED, EditorClient
 from tests.support.sidecar import execute, execute_error
 
 
@@ -55,12 +55,22 @@ from tests.support.sidecar import execute, execute_error
         (
             "clineBridge.pressPrimaryButton",
             ["yes"],
-            "clineBridge.pressPrimaryButton takes no arguments, got 1",
+            "clineBridge.pressPrimaryButton takes [] or [{'force'?: boolean}]",
+        ),
+        (
+            "clineBridge.pressPrimaryButton",
+            [{}, {}],
+            "clineBridge.pressPrimaryButton takes [] or [{'force'?: boolean}]",
         ),
         (
             "clineBridge.pressSecondaryButton",
             [{"reason": "x"}],
-            "clineBridge.pressSecondaryButton takes no arguments, got 1",
+            "clineBridge.pressSecondaryButton: unknown key 'reason' (expected 'force')",
+        ),
+        (
+            "clineBridge.pressSecondaryButton",
+            [{"force": "yes"}],
+            "clineBridge.pressSecondaryButton: force must be a boolean, not string",
         ),
     ],
 )
@@ -84,7 +94,4 @@ async def test_an_unknown_command_is_invalid_params(editor: EditorClient) -> Non
 async def test_the_sidecar_keeps_serving_after_invalid_arguments(editor: EditorClient) -> None:
     await execute_error(editor, "clineBridge.startNewTask", 1, 2, 3)
 
-    assert await execute(editor, "clineBridge.startNewTask", "valid") == {
-        "host": "editor",
-        "dispatched": True,
-    }
+    assert await execute(editor, "clineBridge.startNewTask", "valid") == STARTED

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.editor_double import EditorClient
+from tests.support.editor_double import PRESSED, SENT, STARTED, EditorClient
 from tests.support.images import PNG_BYTES, data_url
 from tests.support.sidecar import HOST_REQUEST_TIMEOUT, execute, execute_error
-
-DISPATCHED = {"host": "editor", "dispatched": True}
 
 
 @pytest.mark.parametrize(
@@ -24,7 +22,7 @@ DISPATCHED = {"host": "editor", "dispatched": True}
 async def test_start_new_task_reaches_cline(editor: EditorClient, arguments: list[object]) -> None:
     result = await execute(editor, "clineBridge.startNewTask", *arguments)
 
-    assert result == DISPATCHED
+    assert result == STARTED
     assert editor.cline.calls == [
         ("clineBridge/startNewTask", {"task": "Add type hints to utils.py"})
     ]
@@ -60,13 +58,13 @@ async def test_start_new_task_without_arguments_opens_an_empty_task(editor: Edit
 async def test_send_message_reaches_cline(editor: EditorClient, arguments: list[object]) -> None:
     result = await execute(editor, "clineBridge.sendMessage", *arguments)
 
-    assert result == DISPATCHED
+    assert result == SENT
     assert editor.cline.calls == [("clineBridge/sendMessage", {"message": "yes, and add tests"})]
 
 
 async def test_buttons_reach_cline(editor: EditorClient) -> None:
-    assert await execute(editor, "clineBridge.pressPrimaryButton") == DISPATCHED
-    assert await execute(editor, "clineBridge.pressSecondaryButton", {}) == DISPATCHED
+    assert await execute(editor, "clineBridge.pressPrimaryButton") == PRESSED
+    assert await execute(editor, "clineBridge.pressSecondaryButton", {}) == PRESSED
 
     assert editor.cline.calls == [
         ("clineBridge/pressPrimaryButton", {}),
@@ -111,7 +109,7 @@ async def test_an_editor_that_never_answers_times_out_and_the_sidecar_keeps_serv
     assert error.code == -32002
     assert "did not answer clineBridge/pressPrimaryButton within 2 s" in error.message
     editor.cline.hang = False
-    assert await execute(editor, "clineBridge.sendMessage", "still there?") == DISPATCHED
+    assert await execute(editor, "clineBridge.sendMessage", "still there?") == SENT
     assert editor.cline.calls[-1] == ("clineBridge/sendMessage", {"message": "still there?"})
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import pytest_asyncio
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from tests.support.editor_double import EditorClient
+from tests.support.editor_double import DOUBLE_OPTIONS, EditorClient
+from tests.support.environment import without_cline_settings
 from tests.support.sidecar import SERVER_COMMAND, execute
 
 
@@ -28,8 +28,7 @@ def runtime_dir(tmp_path: Path) -> Path:
 
 
 def sidecar_env(runtime_dir: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLINE_")}
-    return {**clean, "XDG_RUNTIME_DIR": str(runtime_dir)}
+    return without_cline_settings(XDG_RUNTIME_DIR=str(runtime_dir))
 
 
 class Sidecar:
@@ -45,13 +44,15 @@ class Sidecar:
         self.record: dict[str, Any] = json.loads(discovery_file.read_text())
 
 
-async def start_editor(editor: EditorClient, workspace: Path) -> Sidecar:
+async def start_editor(
+    editor: EditorClient, workspace: Path, options: Mapping[str, Any] = DOUBLE_OPTIONS
+) -> Sidecar:
     initialized = await editor.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-            initialization_options={"clineApi": True, "hostRequestTimeout": 5},
+            initialization_options={**options, "hostRequestTimeout": 5},
         )
     )
     status = await execute(editor, "clineBridge.status")
@@ -75,8 +76,12 @@ async def sidecar(runtime_dir: Path, workspace: Path) -> AsyncIterator[Sidecar]:
 
 @contextlib.asynccontextmanager
 async def running_sidecar(
-    runtime_dir: Path, workspace: Path, *extra_args: str
+    runtime_dir: Path,
+    workspace: Path,
+    *extra_args: str,
+    options: Mapping[str, Any] = DOUBLE_OPTIONS,
 ) -> AsyncIterator[Sidecar]:
+    """A sidecar whose editor is the extension double, initialized with ``options``."""
     config = ClientServerConfig(
         server_command=[*SERVER_COMMAND, *extra_args],
         client_factory=EditorClient,
@@ -84,7 +89,7 @@ async def running_sidecar(
     )
     editor = await config.start()
     try:
-        yield await start_editor(editor, workspace)  # type: ignore[arg-type]
+        yield await start_editor(editor, workspace, options)  # type: ignore[arg-type]
         editor.cline.release.set()  # type: ignore[attr-defined]
         await asyncio.wait_for(editor.shutdown_session(), 10)  # type: ignore[attr-defined]
     finally:

@@ -10,7 +10,9 @@ KEPT_CLINE_VARIABLES = frozenset({"CLINE_DIR", "CLINE_DATA_DIR"})
 ``tests/conftest.py``), so a child must see them, never the user's ``~/.cline``."""
 
 
-def without_cline_settings(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+def without_cline_settings(
+    base: Mapping[str, str] | None = None, /, **extra: str
+) -> dict[str, str]:
     """``base`` (default: ours) without any inherited ``CLINE_*`` setting (a user's key, a bridge
     to reach, an agent command), so the test chooses them all; plus ``extra``."""
     inherited = os.environ if base is None else base

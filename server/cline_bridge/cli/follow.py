@@ -226,7 +226,7 @@ class _Follower:
             if reason == "cancelled":
                 return self._fail("the turn was cancelled")
             return self._fail(f"Cline stopped the turn: {reason}")
-        elif kind == "error" and state == "failed":
+        elif kind == "error" and _is_the_end(event):
             return self._fail(_one_line(event.get("message")) or "the task failed")
         return None
 
@@ -319,7 +319,7 @@ class _Follower:
             self._line(f"  (queued: {self._said(event)})")
         elif kind in ("turnEnd", "error"):
             self._end_line()
-            if kind == "error" and event.get("state") != "failed":
+            if kind == "error" and not _is_the_end(event):  # the end says it as it fails
                 message = _one_line(event.get("message")) or "unknown error"
                 print(f"cline-bridge: {message}", file=self._err, flush=True)
 
@@ -385,6 +385,12 @@ def _encodable(stream: TextIO, text: str) -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
+
+
+def _is_the_end(error: Mapping[str, Any]) -> bool:
+    """Whether an ``error`` event ends the task for its followers: the task failed, or no more
+    events will come for it (``final``: the editor host cannot read Cline's records any more)."""
+    return error.get("state") == "failed" or error.get("final") is True
 
 
 def _is_yes(answer: str) -> bool:

@@ -144,11 +144,37 @@ def _add_send(commands: Subcommands[_Parser]) -> None:
 
 
 def _add_approve(commands: Subcommands[_Parser]) -> None:
-    _add_bridge(commands.add_parser("approve", help="press Cline's primary button (approve)"))
+    approve = commands.add_parser(
+        "approve",
+        help="approve what Cline waits for (its primary button)",
+        description="Approve the tool call Cline waits for, as its primary button does, and say "
+        "what was approved. With nothing waiting, nothing is pressed (exit 0): Cline would "
+        "take the press as 'go on' and start a new turn.",
+    )
+    _add_button_options(approve)
 
 
 def _add_reject(commands: Subcommands[_Parser]) -> None:
-    _add_bridge(commands.add_parser("reject", help="press Cline's secondary button (reject)"))
+    reject = commands.add_parser(
+        "reject",
+        help="reject what Cline waits for (its secondary button)",
+        description="Reject the tool call Cline waits for, as its secondary button does (the "
+        "Cline CLI host also stops a running turn), and say what was rejected. With nothing "
+        "waiting, nothing is pressed (exit 0).",
+    )
+    _add_button_options(reject)
+
+
+def _add_button_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="press even with nothing waiting: Cline then goes on with the task (a new turn)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the bridge's result as JSON instead of a line"
+    )
+    _add_bridge(parser)
 
 
 def _add_status(commands: Subcommands[_Parser]) -> None:

@@ -10,8 +10,10 @@ instead of finding one (``Bridge.headless``) and follows. Exit statuses: ``cli.e
 
 from __future__ import annotations
 
+import json
 import sys
 
+from cline_bridge.cli import wording
 from cline_bridge.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from cline_bridge.client import blocking
 from cline_bridge.wire.discovery import DiscoveryRecord, live_bridges, select_bridge
@@ -22,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import Any, TextIO
+    from typing import TextIO
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,14 +79,15 @@ async def _follow(args: argparse.Namespace) -> int:
     async with opening as bridge:
         result = await bridge.start_new_task(args.text, args.images)
         if not args.json:
-            print(f"Task sent to Cline ({_host(result)}).", flush=True)
+            print(f"Task sent to Cline ({wording.host(result)}).", flush=True)
         task_id = result.get("taskId")
         if not isinstance(task_id, str):
-            print(
-                "cline-bridge: this bridge's host sends no task events; follow the task in the "
-                "editor",
-                file=sys.stderr,
+            why = (
+                "Cline did not record the task in time"
+                if "taskId" in result
+                else "this bridge's host sends no task events"
             )
+            print(f"cline-bridge: {why}; follow the task in the editor", file=sys.stderr)
             return EXIT_OK
         asks_here = not args.json and not args.yes and StdinLines.can_ask(0)
         settings = FollowSettings(
@@ -99,22 +102,14 @@ async def _follow(args: argparse.Namespace) -> int:
 def _command(args: argparse.Namespace) -> str:
     if args.command == "task":
         result = blocking.start_new_task(args.text, args.images, bridge=args.bridge)
-        return f"Task sent to Cline ({_host(result)})."
+        return f"Task sent to Cline ({wording.host(result)})."
     if args.command == "send":
-        result = blocking.send_message(args.text, args.images, bridge=args.bridge)
-        return f"Message sent to Cline ({_host(result)})."
-    if args.command == "approve":
-        blocking.approve(bridge=args.bridge)
-        return "Approved."
-    blocking.reject(bridge=args.bridge)
-    return "Rejected."
-
-
-def _host(result: dict[str, Any]) -> str:
-    host = result.get("host")
-    described = f"{host} host" if isinstance(host, str) else "bridge"
-    task_id = result.get("taskId")
-    return f"{described}, task {task_id}" if isinstance(task_id, str) else described
+        return wording.sent(blocking.send_message(args.text, args.images, bridge=args.bridge))
+    press = blocking.approve if args.command == "approve" else blocking.reject
+    result = press(force=args.force, bridge=args.bridge)
+    if args.json:
+        return json.dumps(result, ensure_ascii=False)
+    return wording.pressed(args.command, result)
 
 
 def _status(explicit: str | None, out: TextIO) -> int:

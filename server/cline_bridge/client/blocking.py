@@ -244,17 +244,27 @@ def send_message(
 
 
 def approve(
-    *, bridge: str | os.PathLike[str] | None = None, timeout: float | None = None
+    *,
+    force: bool = False,
+    bridge: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Connect, press Cline's primary button (approve), close. Blocking."""
-    return _run(bridge, names.CMD_PRESS_PRIMARY_BUTTON, [], timeout)
+    """Connect, press Cline's primary button (approve), close; return what it did. Blocking.
+
+    With nothing waiting for an answer nothing is pressed (``"action": "none"``) unless
+    ``force``: Cline would take the press as "go on" and start a new turn."""
+    return _run(bridge, names.CMD_PRESS_PRIMARY_BUTTON, session.button_arguments(force), timeout)
 
 
 def reject(
-    *, bridge: str | os.PathLike[str] | None = None, timeout: float | None = None
+    *,
+    force: bool = False,
+    bridge: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Connect, press Cline's secondary button (reject), close. Blocking."""
-    return _run(bridge, names.CMD_PRESS_SECONDARY_BUTTON, [], timeout)
+    """Connect, press Cline's secondary button (reject), close; return what it did. Blocking.
+    ``force`` as for ``approve``."""
+    return _run(bridge, names.CMD_PRESS_SECONDARY_BUTTON, session.button_arguments(force), timeout)
 
 
 def status(

@@ -278,14 +278,25 @@ class Bridge:
             await self.execute_command(CMD_SEND_MESSAGE, argument, timeout=timeout)
         )
 
-    async def press_primary_button(self, *, timeout: float | None = None) -> dict[str, Any]:
-        """Press Cline's primary button: approve, save, run (``clineBridge.pressPrimaryButton``)."""
-        result = await self.execute_command(CMD_PRESS_PRIMARY_BUTTON, timeout=timeout)
+    async def press_primary_button(
+        self, *, force: bool = False, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Press Cline's primary button: approve, save, run (``clineBridge.pressPrimaryButton``).
+
+        The result's ``action`` says what it did: ``approved``, or ``none`` when nothing waits
+        for an answer (then nothing is pressed: Cline would start a new turn), unless ``force``.
+        """
+        arguments = session.button_arguments(force)
+        result = await self.execute_command(CMD_PRESS_PRIMARY_BUTTON, *arguments, timeout=timeout)
         return session.as_dict(result)
 
-    async def press_secondary_button(self, *, timeout: float | None = None) -> dict[str, Any]:
-        """Press Cline's secondary button: reject, cancel (``clineBridge.pressSecondaryButton``)."""
-        result = await self.execute_command(CMD_PRESS_SECONDARY_BUTTON, timeout=timeout)
+    async def press_secondary_button(
+        self, *, force: bool = False, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Press Cline's secondary button: reject, cancel (``clineBridge.pressSecondaryButton``);
+        ``force`` as for ``press_primary_button``."""
+        arguments = session.button_arguments(force)
+        result = await self.execute_command(CMD_PRESS_SECONDARY_BUTTON, *arguments, timeout=timeout)
         return session.as_dict(result)
 
     async def status(self, *, timeout: float | None = None) -> dict[str, Any]:

@@ -100,6 +100,11 @@ def task_argument(key: str, text: str | None, images: Images | None) -> dict[str
     return argument
 
 
+def button_arguments(force: bool) -> list[Any]:
+    """The arguments of ``pressPrimaryButton`` / ``pressSecondaryButton``."""
+    return [{"force": True}] if force else []
+
+
 def absolute_images(images: Images) -> list[str]:
     """Images as the bridge needs them: file paths made absolute against the current directory
     (``~`` expanded); data URLs and ``file:`` URIs unchanged. The sidecar runs elsewhere, so a

@@ -54,11 +54,19 @@ async def parse_text_and_images(
     return TextAndImages(text, await _resolve_images(command, images))
 
 
-def parse_no_arguments(command: str, arguments: Sequence[Any]) -> None:
-    """Accept ``[]`` (or ``[{}]``, for callers that always send an object)."""
-    if len(arguments) == 0 or (len(arguments) == 1 and arguments[0] == {}):
-        return
-    raise InvalidArgumentsError(f"{command} takes no arguments, got {len(arguments)}")
+def parse_button_arguments(command: str, arguments: Sequence[Any]) -> bool:
+    """Accept ``[]`` or ``[{"force"?: bool}]``; return ``force``."""
+    if len(arguments) == 0:
+        return False
+    options = arguments[0] if len(arguments) == 1 else None
+    if not isinstance(options, Mapping):
+        raise InvalidArgumentsError(f"{command} takes [] or [{{'force'?: boolean}}]")
+    if unknown := sorted(set(options) - {"force"}):
+        raise InvalidArgumentsError(f"{command}: unknown key {unknown[0]!r} (expected 'force')")
+    force = options.get("force", False)
+    if not isinstance(force, bool):
+        raise InvalidArgumentsError(f"{command}: force must be a boolean, not {type_name(force)}")
+    return force
 
 
 def _from_object(command: str, options: Mapping[str, Any], text_key: str) -> tuple[Any, Any]:

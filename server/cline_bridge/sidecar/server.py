@@ -17,6 +17,7 @@ from cline_bridge import __version__
 from cline_bridge.sidecar.control.service import ControlService
 from cline_bridge.sidecar.features import chat, code_actions, tasks
 from cline_bridge.sidecar.hosts import EditorHost, TaskHost, UnavailableHost
+from cline_bridge.sidecar.hosts.editor.records import cline_data_dir
 from cline_bridge.sidecar.hosts.unavailable import NO_CLI_MESSAGE
 from cline_bridge.sidecar.logs import PACKAGE_LOGGER, ClientLogHandler
 from cline_bridge.sidecar.protocol import BridgeProtocol
@@ -62,7 +63,15 @@ class BridgeServer(LanguageServer):
             params.initialization_options, os.environ
         )
         if self.settings.cline_api:
-            self.host = EditorHost(self.protocol, self.settings.host_request_timeout)
+            self.host = EditorHost(
+                self.protocol,
+                self.settings.host_request_timeout,
+                self.publish_task_event,
+                data_dir=cline_data_dir(os.environ),
+                # Cline runs in the extension host, the sidecar's parent unless said otherwise.
+                window_pid=self.settings.cline_window_pid or os.getppid(),
+                cline_version=self.settings.cline_version,
+            )
         else:
             self.host = self._acp_host(params)
 
@@ -131,7 +140,7 @@ class BridgeServer(LanguageServer):
             "version": __version__,
             "pid": os.getpid(),
             "host": self.host.name,
-            "acp": self.host.describe(),
+            self.host.name: self.host.describe(),
             "apiBaseUrl": self.settings.api_base_url,
             "apiKeyConfigured": self.settings.api_key is not None,
             "model": self.settings.model,
@@ -157,6 +166,7 @@ def create_server(control_transport: str = DEFAULT_CONTROL_TRANSPORT) -> BridgeS
     @server.feature(types.INITIALIZED)
     def initialized(ls: BridgeServer, params: types.InitializedParams) -> None:
         ls.client_log.activate()
+        ls.host.start()
         logger.info(
             "cline-bridge %s ready, pid %d, host %s", __version__, os.getpid(), ls.host.name
         )

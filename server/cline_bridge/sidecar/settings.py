@@ -36,6 +36,11 @@ class Settings:
     acp_env: Mapping[str, str] = field(default_factory=dict)
     control: bool = True
     host_request_timeout: float = DEFAULT_HOST_REQUEST_TIMEOUT
+    cline_version: str | None = None
+    """The installed Cline's version, as the editor says (``cline.version``)."""
+    cline_window_pid: int | None = None
+    """The editor's extension host, where Cline runs (``cline.extensionHostPid``): it tells this
+    window's tasks in Cline's records from other windows'."""
 
     @classmethod
     def from_initialization_options(cls, options: Any, environ: Mapping[str, str]) -> Settings:
@@ -49,8 +54,8 @@ class Settings:
             options = {}
         reader = _OptionReader(options)
         api_key = reader.string("apiKey") or environ.get("CLINE_API_KEY") or None
-        acp = reader.mapping("acp")
-        acp_reader = _OptionReader(acp, prefix="acp.")
+        acp_reader = _OptionReader(reader.mapping("acp"), prefix="acp.")
+        cline_reader = _OptionReader(reader.mapping("cline"), prefix="cline.")
         return cls(
             cline_api=reader.boolean("clineApi", False),
             api_key=Secret(api_key) if api_key else None,
@@ -68,6 +73,8 @@ class Settings:
             host_request_timeout=reader.positive_number(
                 "hostRequestTimeout", DEFAULT_HOST_REQUEST_TIMEOUT
             ),
+            cline_version=cline_reader.string("version"),
+            cline_window_pid=cline_reader.positive_integer("extensionHostPid"),
         )
 
 
@@ -137,6 +144,14 @@ class _OptionReader:
             lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
         )
         return default if value is None else float(value)
+
+    def positive_integer(self, key: str) -> int | None:
+        value: int | None = self._get(
+            key,
+            "a positive integer",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+        )
+        return value
 
     def mapping(self, key: str) -> Mapping[str, Any]:
         value = self._get(key, "an object", lambda v: isinstance(v, Mapping))

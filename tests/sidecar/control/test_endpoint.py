@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.control_sidecar import Sidecar, running_sidecar
+from tests.support.editor_double import PRESSED, STARTED
 from tests.support.raw_control import RawControl
-
-DISPATCHED = {"host": "editor", "dispatched": True}
 
 
 async def authenticated(sidecar: Sidecar) -> RawControl:
@@ -41,8 +40,8 @@ async def test_a_script_command_reaches_the_editor_with_exact_params(sidecar: Si
     finally:
         await control.close()
 
-    assert reply["result"] == DISPATCHED
-    assert approve["result"] == DISPATCHED
+    assert reply["result"] == STARTED
+    assert approve["result"] == PRESSED
     assert sidecar.editor.cline.calls == [  # type: ignore[attr-defined]
         ("clineBridge/startNewTask", {"task": "from a script"}),
         ("clineBridge/pressPrimaryButton", {}),
@@ -120,9 +119,8 @@ async def test_the_tcp_fallback_binds_loopback_only(runtime_dir: Path, workspace
         assert _listening_addresses(port) == {"127.0.0.1"}
         control = await authenticated(sidecar)
         try:
-            assert (await control.execute("clineBridge.pressSecondaryButton"))[
-                "result"
-            ] == DISPATCHED
+            reply = await control.execute("clineBridge.pressSecondaryButton")
+            assert reply["result"] == PRESSED
         finally:
             await control.close()
 
@@ -177,7 +175,7 @@ async def test_malformed_input_closes_only_that_connection(sidecar: Sidecar) -> 
 
     control = await authenticated(sidecar)
     try:
-        assert (await control.execute("clineBridge.pressPrimaryButton"))["result"] == DISPATCHED
+        assert (await control.execute("clineBridge.pressPrimaryButton"))["result"] == PRESSED
     finally:
         await control.close()
     await asyncio.sleep(0)

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.control_sidecar import Sidecar
+from tests.support.editor_double import STARTED
 from tests.support.raw_control import RawControl
 from tests.support.raw_peer import frame, frame_bytes
 from tests.support.sidecar import execute
 
-DISPATCHED = {"host": "editor", "dispatched": True}
 SOCKET_TIMEOUT = 2.0
 
 json_values = st.recursive(
@@ -115,7 +115,7 @@ async def test_fuzzed_frames_and_messages_leave_the_sidecar_serving(sidecar: Sid
         reply = await control.execute("clineBridge.startNewTask", {"task": "after the storm"})
     finally:
         await control.close()
-    assert reply["result"] == DISPATCHED
+    assert reply["result"] == STARTED
     assert sidecar.editor.cline.calls[-1] == (  # type: ignore[attr-defined]
         "clineBridge/startNewTask",
         {"task": "after the storm"},
@@ -151,7 +151,7 @@ async def test_concurrent_clients_each_get_every_command_through_once_in_order(
 
     replies = await asyncio.wait_for(asyncio.gather(*(client(n) for n in range(CLIENTS))), 120)
 
-    assert all(reply.get("result") == DISPATCHED for batch in replies for reply in batch)
+    assert all(reply.get("result") == STARTED for batch in replies for reply in batch)
     received: dict[str, list[int]] = defaultdict(list)
     for method, params in sidecar.editor.cline.calls:  # type: ignore[attr-defined]
         assert method == "clineBridge/startNewTask"

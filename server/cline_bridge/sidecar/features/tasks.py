@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cline_bridge.sidecar.arguments import parse_no_arguments, parse_text_and_images
+from cline_bridge.sidecar.arguments import parse_button_arguments, parse_text_and_images
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
 from cline_bridge.wire import names
 
@@ -28,8 +28,8 @@ class Operation:
     submit: Callable[[TaskHost, Any], Reply]
 
 
-async def _no_arguments(command: str, arguments: Sequence[Any]) -> None:
-    parse_no_arguments(command, arguments)
+async def _button_arguments(command: str, arguments: Sequence[Any]) -> bool:
+    return parse_button_arguments(command, arguments)
 
 
 OPERATIONS = (
@@ -45,13 +45,13 @@ OPERATIONS = (
     ),
     Operation(
         names.CMD_PRESS_PRIMARY_BUTTON,
-        lambda args: _no_arguments(names.CMD_PRESS_PRIMARY_BUTTON, args),
-        lambda host, _: host.press_primary_button(),
+        lambda args: _button_arguments(names.CMD_PRESS_PRIMARY_BUTTON, args),
+        lambda host, force: host.press_primary_button(force),
     ),
     Operation(
         names.CMD_PRESS_SECONDARY_BUTTON,
-        lambda args: _no_arguments(names.CMD_PRESS_SECONDARY_BUTTON, args),
-        lambda host, _: host.press_secondary_button(),
+        lambda args: _button_arguments(names.CMD_PRESS_SECONDARY_BUTTON, args),
+        lambda host, force: host.press_secondary_button(force),
     ),
 )
 

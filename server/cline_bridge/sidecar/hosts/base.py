@@ -28,10 +28,17 @@ class TaskHost(ABC):
     def send_message(self, message: TextAndImages) -> Reply: ...
 
     @abstractmethod
-    def press_primary_button(self) -> Reply: ...
+    def press_primary_button(self, force: bool = False) -> Reply:
+        """Approve what waits for an answer; with nothing waiting, press nothing and answer
+        ``action: "none"``, unless ``force``."""
 
     @abstractmethod
-    def press_secondary_button(self) -> Reply: ...
+    def press_secondary_button(self, force: bool = False) -> Reply:
+        """Reject what waits for an answer (or stop what runs, where the host can); with nothing
+        to answer, press nothing and answer ``action: "none"``, unless ``force``."""
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """The client is initialized: begin whatever the host does on its own."""
 
     def describe(self) -> dict[str, Any] | None:
         """What ``clineBridge.status`` shows of the host beyond its name (None: nothing)."""

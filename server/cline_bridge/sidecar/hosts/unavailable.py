@@ -26,8 +26,8 @@ class UnavailableHost(TaskHost):
     def send_message(self, message: TextAndImages) -> Reply:
         raise NoHostError(self.reason)
 
-    def press_primary_button(self) -> Reply:
+    def press_primary_button(self, force: bool = False) -> Reply:
         raise NoHostError(self.reason)
 
-    def press_secondary_button(self) -> Reply:
+    def press_secondary_button(self, force: bool = False) -> Reply:
         raise NoHostError(self.reason)

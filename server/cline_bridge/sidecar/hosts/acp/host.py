@@ -80,11 +80,11 @@ class AcpHost(TaskHost):
     def send_message(self, message: TextAndImages) -> Reply:
         return self._submit(self._send_message(message))
 
-    def press_primary_button(self) -> Reply:
-        return self._submit(self._press_primary_button())
+    def press_primary_button(self, force: bool = False) -> Reply:
+        return self._submit(self._press_primary_button(force))
 
-    def press_secondary_button(self) -> Reply:
-        return self._submit(self._press_secondary_button())
+    def press_secondary_button(self, force: bool = False) -> Reply:
+        return self._submit(self._press_secondary_button(force))
 
     def answer_ask(self, ask_id: str, allow: bool, source: str) -> bool:
         """Answer an open approval (from a dialog); False if it was answered already."""
@@ -160,34 +160,48 @@ class AcpHost(TaskHost):
         self._begin_turn(task, queued)
         return self._result(task, "sent")
 
-    async def _press_primary_button(self) -> dict[str, Any]:
+    async def _press_primary_button(self, force: bool) -> dict[str, Any]:
         task = self._task
         if task is None:
             return self._no_task()
         if task.asks:
-            self._answer(task, next(iter(task.asks.values())), allow=True, source="button")
-            return self._result(task, "approved")
-        if task.running:
+            ask = next(iter(task.asks.values()))
+            self._answer(task, ask, allow=True, source="button")
+            return self._result(task, "approved", ask)
+        if task.running or not force:
+            # Nothing waits for an answer: resuming would spend a model turn nobody asked for.
             return self._result(task, "none")
+        return await self._resume(task)
+
+    async def _press_secondary_button(self, force: bool) -> dict[str, Any]:
+        task = self._task
+        if task is None:
+            return self._no_task()
+        if task.asks:
+            ask = next(iter(task.asks.values()))
+            self._answer(task, ask, allow=False, source="button")
+            return self._result(task, "rejected", ask)
+        if task.running:
+            self._cancel_turn(task)
+            return self._result(task, "cancelled")
+        if force:  # as in Cline's panel, a button with nothing waiting goes on with the task
+            return await self._resume(task)
+        return self._result(task, "none")
+
+    async def _resume(self, task: Task) -> dict[str, Any]:
         if task.failed:
             await self._reload(task)
         self._begin_turn(task, task.take_queue() or TextAndImages(RESUME_TEXT, ()))
         return self._result(task, "resumed")
 
-    async def _press_secondary_button(self) -> dict[str, Any]:
-        task = self._task
-        if task is None:
-            return self._no_task()
-        if task.asks:
-            self._answer(task, next(iter(task.asks.values())), allow=False, source="button")
-            return self._result(task, "rejected")
-        if task.running:
-            self._cancel_turn(task)
-            return self._result(task, "cancelled")
-        return self._result(task, "none")
-
-    def _result(self, task: Task, action: str) -> dict[str, Any]:
-        return {"host": self.name, "taskId": task.session_id, "state": task.state, "action": action}
+    def _result(self, task: Task, action: str, ask: Ask | None = None) -> dict[str, Any]:
+        result = {"host": self.name, "taskId": task.session_id, "state": task.state}
+        result["action"] = action
+        if ask is not None:  # what was answered, for the caller to say
+            described = ask.tool_call.describe()
+            for key in ("toolCallId", "title", "toolKind", "input"):
+                result[key] = described[key]
+        return result
 
     def _no_task(self) -> dict[str, Any]:
         return {"host": self.name, "taskId": None, "state": NO_TASK, "action": "none"}
