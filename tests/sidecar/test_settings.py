@@ -55,6 +55,30 @@ def test_values_of_the_wrong_type_fall_back_to_defaults() -> None:
     assert settings.acp_env == {}
 
 
+def test_what_the_editor_says_of_cline() -> None:
+    said = Settings.from_initialization_options(
+        {"cline": {"version": "4.1.13", "extensionHostPid": 4242}}, {}
+    )
+    missing = Settings.from_initialization_options(
+        {"cline": {"installed": False, "extensionHostPid": 4242}}, {}
+    )
+    wrong = Settings.from_initialization_options(
+        {"cline": {"version": 4, "extensionHostPid": -1, "installed": "no"}}, {}
+    )
+
+    assert (said.cline_installed, said.cline_version, said.cline_window_pid) == (
+        True,
+        "4.1.13",
+        4242,
+    )
+    assert (missing.cline_installed, missing.cline_version) == (False, None)
+    assert (wrong.cline_installed, wrong.cline_version, wrong.cline_window_pid) == (
+        True,
+        None,
+        None,
+    )
+
+
 def test_options_that_are_not_an_object_are_ignored() -> None:
     assert Settings.from_initialization_options(["clineApi"], {}) == Settings()
 

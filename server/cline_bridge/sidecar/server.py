@@ -71,6 +71,7 @@ class BridgeServer(LanguageServer):
                 # Cline runs in the extension host, the sidecar's parent unless said otherwise.
                 window_pid=self.settings.cline_window_pid or os.getppid(),
                 cline_version=self.settings.cline_version,
+                cline_installed=self.settings.cline_installed,
             )
         else:
             self.host = self._acp_host(params)

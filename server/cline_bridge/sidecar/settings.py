@@ -36,6 +36,8 @@ class Settings:
     acp_env: Mapping[str, str] = field(default_factory=dict)
     control: bool = True
     host_request_timeout: float = DEFAULT_HOST_REQUEST_TIMEOUT
+    cline_installed: bool = True
+    """False when the editor says Cline is not installed (``cline.installed``)."""
     cline_version: str | None = None
     """The installed Cline's version, as the editor says (``cline.version``)."""
     cline_window_pid: int | None = None
@@ -73,6 +75,7 @@ class Settings:
             host_request_timeout=reader.positive_number(
                 "hostRequestTimeout", DEFAULT_HOST_REQUEST_TIMEOUT
             ),
+            cline_installed=cline_reader.boolean("installed", True),
             cline_version=cline_reader.string("version"),
             cline_window_pid=cline_reader.positive_integer("extensionHostPid"),
         )

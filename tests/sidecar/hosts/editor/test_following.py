@@ -7,11 +7,16 @@ does. tests/editors/vscode runs the same paths with the real Cline in VS Code.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cline_bridge.client import Bridge
+from cline_bridge.sidecar.hosts.editor.host import APPROVAL_SETTLE
 from tests.fakes.cline_records import FakeSession
 from tests.support.control_sidecar import Sidecar, running_sidecar
 from tests.support.recording_cline import RESUMPTION, RecordingCline
@@ -77,6 +82,34 @@ async def test_a_task_is_named_followed_and_its_edit_approved(
     ]
     assert (workspace / "hello.txt").read_text() == "hello\n"
     assert [e["seq"] for e in log.events] == sorted(e["seq"] for e in log.events)
+
+
+async def test_a_fresh_approval_is_answered_once_cline_listens(
+    following: Sidecar, recording: RecordingCline
+) -> None:
+    pressed_at: list[float] = []
+    original = following.editor.cline.acts
+
+    def acts(method: str, params: Any) -> None:
+        if method == "clineBridge/pressPrimaryButton":
+            pressed_at.append(time.monotonic())
+        assert original is not None
+        original(method, params)
+
+    following.editor.cline.acts = acts
+    await execute(following.editor, START, "Create hello.txt")
+    await following.editor.log.wait_for("approval")
+    seen_at = time.monotonic()
+
+    approved, again = await asyncio.gather(
+        execute(following.editor, PRIMARY), execute(following.editor, PRIMARY)
+    )
+
+    assert (approved["action"], again["action"]) == ("approved", "none")
+    assert again["state"] == "running", "answered once: the second press finds nothing waiting"
+    # Cline records "pending" before it listens for the answer: a press must not come sooner.
+    assert len(pressed_at) == 1
+    assert pressed_at[0] - seen_at >= APPROVAL_SETTLE - 0.2
 
 
 async def test_a_rejected_edit_is_reported_as_denied(
@@ -238,16 +271,30 @@ async def test_records_of_an_unknown_version_turn_events_off_and_buttons_unguard
     assert sent_to_cline(following) == ["clineBridge/pressSecondaryButton"]
 
 
-async def test_cline_3_gets_no_events_and_the_status_says_why(
-    runtime_dir: Path, workspace: Path, recording: RecordingCline
+@pytest.mark.parametrize(
+    ("cline", "reason"),
+    [
+        pytest.param(
+            {"version": "3.38.1"}, "Cline 3.38.1 keeps its tasks where the bridge", id="Cline 3"
+        ),
+        pytest.param(
+            {"installed": False, "extensionHostPid": 7},
+            "Cline is not installed in this editor",
+            id="no Cline",
+        ),
+    ],
+)
+async def test_without_readable_records_no_events_and_the_status_says_why(
+    runtime_dir: Path, workspace: Path, cline: dict[str, Any], reason: str
 ) -> None:
-    options = {"clineApi": True, "cline": {"version": "3.38.1"}}
+    options = {"clineApi": True, "cline": cline}
     async with running_sidecar(runtime_dir, workspace, options=options) as sidecar:
         status = await execute(sidecar.editor, "clineBridge.status")
         pressed = await execute(sidecar.editor, SECONDARY)
 
     assert status["editor"]["events"] is False
-    assert status["editor"]["reason"].startswith("Cline 3.38.1 keeps its tasks where")
+    assert status["editor"]["reason"].startswith(reason)
+    # Pressed in the editor: a missing Cline is then reported by the extension, in its words.
     assert pressed == {"host": "editor", "dispatched": True, "action": "pressed"}
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -52,7 +53,13 @@ NEW_TASK_WAIT = 5.0
 READY_WAIT = 3.0
 """Seconds an operation waits, just after start-up, for the records to have been read once (a
 few milliseconds, as a rule): a task started before would be taken for an old one."""
+APPROVAL_SETTLE = 1.0
+"""Seconds an approval must have been open before a button answers it. Cline records "pending"
+before it listens for the answer (it first opens the diff and updates its panel: 0.2-0.3 s in
+code-server on two cores); a press before that is lost, and worse, Cline queues it as an empty
+follow-up message. So a press for a fresh approval waits until it has been open this long."""
 FIRST_RECORDING_CLINE = 4
+NOT_INSTALLED = "Cline is not installed in this editor"
 """The first major version of Cline whose task records the host reads."""
 
 
@@ -68,15 +75,17 @@ class EditorHost(TaskHost):
         data_dir: Path,
         window_pid: int | None,
         cline_version: str | None,
+        cline_installed: bool = True,
     ) -> None:
         """``data_dir`` is Cline's data folder, ``window_pid`` the extension host's process (which
         tells this window's tasks from others'), ``cline_version`` what the editor said of the
-        installed Cline (None: not said)."""
+        installed Cline (None: not said), ``cline_installed`` False if it said Cline is missing
+        (then every operation goes to the editor, which says so)."""
         self._connection = connection
         self._request_timeout = request_timeout
         self._data_dir = data_dir
         self._tracker = Tracker(EventStream(publish), window_pid)
-        self._unreadable = _unreadable_version(cline_version)
+        self._unreadable = _unreadable_version(cline_version) if cline_installed else NOT_INSTALLED
         """Why Cline's records cannot be followed (None: they can)."""
         self._names_tasks = cline_version is not None and self._unreadable is None
         """Whether ``startNewTask`` waits to name its task: only for a Cline known to record."""
@@ -166,8 +175,9 @@ class EditorHost(TaskHost):
         task = self._tracker.current
         if task is not None and task.state == AWAITING_APPROVAL:
             call = task.open_tool
-            self._tracker.pressed(task, allow)
-            reply = self._forward(method, {})
+            settling = _settle_left(task)
+            self._tracker.pressed(task, allow)  # answered: a second press finds nothing waiting
+            reply = self._forward_after(settling, method) if settling else self._forward(method, {})
             return self._answer(reply, "approved" if allow else "rejected", task, call)
         if not force:
             logger.info("%s: nothing waits for an answer; not pressed", method)
@@ -239,6 +249,11 @@ class EditorHost(TaskHost):
 
     # -- the editor -----------------------------------------------------------------------------
 
+    async def _forward_after(self, delay: float, method: str) -> None:
+        logger.info("%s: waiting %.2fs for Cline to listen for the answer", method, delay)
+        await asyncio.sleep(delay)
+        await self._forward(method, {})
+
     def _forward(self, method: str, params: dict[str, Any]) -> Awaitable[None]:
         """Send the request now; the returned coroutine waits for the editor's answer."""
         request_id = f"{method}:{uuid.uuid4().hex[:12]}"
@@ -273,6 +288,13 @@ def _unreadable_version(version: str | None) -> str | None:
             f"Cline {FIRST_RECORDING_CLINE} or later records them in its data folder"
         )
     return None
+
+
+def _settle_left(task: TrackedTask) -> float:
+    """How long a press for ``task``'s open approval must still wait (``APPROVAL_SETTLE``)."""
+    if task.asked_at is None:
+        return 0.0  # open before the bridge looked: long enough
+    return max(0.0, task.asked_at + APPROVAL_SETTLE - time.monotonic())
 
 
 async def _now(result: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,8 @@ class TrackedTask:
     tool_calls: dict[str, ToolCall] = field(default_factory=dict)
     ask: str | None = None
     """The tool call an approval is open for (``""``: one whose tool is not recorded yet)."""
+    asked_at: float | None = None
+    """When the bridge saw that approval open (``time.monotonic()``; None: before it looked)."""
     resolving: str | None = None
     """A tool call whose approval was answered in Cline's panel: its outcome is in its result."""
     answers: dict[str, bool] = field(default_factory=dict)
@@ -288,6 +291,7 @@ class Tracker:
             # A new approval; or, still "pending", one for the next tool (the last was answered).
             if before != "pending" or (task.ask is None and waiting):
                 task.ask = waiting
+                task.asked_at = time.monotonic() if tell else None
                 if tell:
                     self._open_approval(task)
             return

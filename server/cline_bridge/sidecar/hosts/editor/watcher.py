@@ -188,9 +188,9 @@ class RecordsWatcher:
         manifest = self._read_with_retries(lambda: read_manifest(folder))
         if manifest is None or not self._is_ours(manifest.session_id, manifest.pid):
             return None
-        if names is not None and folder in self._read_once:
-            if messages_path(folder).name not in names:
-                return Session(manifest, None)  # only the manifest changed
+        only_the_manifest = names is not None and messages_path(folder).name not in names
+        if only_the_manifest and folder in self._read_once:
+            return Session(manifest, None)
         messages = self._read_with_retries(lambda: read_messages(folder))
         if messages is None:
             return None
