@@ -19,6 +19,7 @@ import { readApiKey, type SecretStore } from "./apiKey";
 import type { ChatSidecar } from "./ask";
 import { ClineForwarder } from "./cline";
 import { registerClineRequests } from "./clineRequests";
+import { logTaskEvents } from "./taskEvents";
 import type { Sidecar, SidecarCommand } from "./commands";
 import { CLIENT_ID, DISPLAY_NAME, Settings } from "./constants";
 import { errorMessage } from "./extensions";
@@ -56,6 +57,8 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
   private running: { interpreter: Interpreter; version: string } | undefined;
   /** The stored API key the running sidecar was started with, to tell whether a change needs a restart. */
   private apiKeyInUse: string | undefined;
+  /** The Cline version the running sidecar was told of (undefined: Cline was not installed). */
+  private clineVersionInUse: string | undefined;
   /** The sidecar's last error-level stderr line: says why it failed better than a closed connection. */
   private lastServerError: string | undefined;
   private current: BridgeStatus = { state: "stopped", detail: "Not started yet" };
@@ -173,6 +176,22 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     });
   }
 
+  /**
+   * Restarts a started sidecar if Cline was installed, removed or updated since it started: what it
+   * follows of Cline's tasks depends on the version (`initializationOptions.cline`).
+   */
+  clineChanged(): Promise<void> {
+    return this.enqueue(async () => {
+      const version = this.cline.installedVersion();
+      if (!this.client || this.disposed || version === this.clineVersionInUse) {
+        return;
+      }
+      this.channel.info(`Cline changed (${this.clineVersionInUse ?? "not installed"} -> ${version ?? "not installed"}): restarting the sidecar`);
+      await this.stopClient();
+      await this.startClient();
+    });
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.stop();
@@ -234,16 +253,17 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
       this.channel.info(line);
     }
 
+    const clineVersion = this.cline.installedVersion();
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }],
       outputChannel: this.channel,
       traceOutputChannel: this.channel,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       // Never the API key: the protocol trace prints initializationOptions. It travels in the env.
-      initializationOptions: initializationOptions({
-        model: config.get<unknown>(Settings.apiModel),
-        baseUrl: config.get<unknown>(Settings.apiBaseUrl),
-      }),
+      initializationOptions: initializationOptions(
+        { model: config.get<unknown>(Settings.apiModel), baseUrl: config.get<unknown>(Settings.apiBaseUrl) },
+        { version: clineVersion, extensionHostPid: process.pid },
+      ),
       stdioOptions: {
         stdout: (input, channel) => forEachLine(input, (line) => channel.info(line)),
         stderr: (input, channel) => {
@@ -264,8 +284,10 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     this.lastServerError = undefined;
     const client = new SidecarLanguageClient(serverOptions, clientOptions);
     registerClineRequests(client, this.cline, this.channel);
+    logTaskEvents(client, this.channel);
     this.running = { interpreter: check.interpreter, version: check.version };
     this.apiKeyInUse = apiKey;
+    this.clineVersionInUse = clineVersion;
     this.clientSubscription = client.onDidChangeState(({ newState }) => this.onClientState(newState));
     this.client = client;
     try {

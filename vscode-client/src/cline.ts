@@ -49,6 +49,12 @@ export class ClineForwarder {
     return this.call("pressSecondaryButton", (api) => api.pressSecondaryButton());
   }
 
+  /** The installed Cline's version (its package.json), or undefined when Cline is not installed. */
+  installedVersion(): string | undefined {
+    const version: unknown = this.extensions.getExtension(CLINE_EXTENSION_ID)?.packageJSON?.version;
+    return typeof version === "string" ? version : undefined;
+  }
+
   private async call(method: ClineMethod, invoke: (api: ClineApi) => Promise<void>): Promise<void> {
     const api = await this.api(method);
     try {

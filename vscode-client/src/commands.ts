@@ -43,7 +43,7 @@ export interface CommandHost {
     ignoreFocusOut?: boolean;
     password?: boolean;
   }): PromiseLike<string | undefined>;
-  showInformationMessage(message: string): PromiseLike<unknown>;
+  showInformationMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
   showWarningMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
   showErrorMessage(message: string, ...items: string[]): PromiseLike<string | undefined>;
   activeSelection(): SelectionContext | undefined;
@@ -53,6 +53,10 @@ export interface CommandHost {
 
 export const SHOW_LOG = "Show Log";
 const RESTART = "Restart";
+/** Offered when a button pressed nothing: press it all the same (Cline then resumes the task). */
+export const PRESS_ANYWAY = "Press Anyway";
+
+export type ButtonAction = Extract<PaletteAction, "approve" | "reject">;
 
 /** The sidecar command a palette action sends. */
 export function sidecarCommand(action: PaletteAction, text = ""): SidecarCommand {
@@ -65,6 +69,45 @@ export function sidecarCommand(action: PaletteAction, text = ""): SidecarCommand
       return { command: ServerCommands.pressPrimaryButton, arguments: [] };
     case "reject":
       return { command: ServerCommands.pressSecondaryButton, arguments: [] };
+  }
+}
+
+/** The button's command with `force`: pressed even with nothing waiting for an answer. */
+export function forcedPress(action: ButtonAction): SidecarCommand {
+  return { ...sidecarCommand(action), arguments: [{ force: true }] };
+}
+
+const waitingWords: Record<string, string> = {
+  running: "Cline is working on the task",
+  idle: "the task waits for a message",
+  none: "there is no task",
+  failed: "the task failed",
+};
+
+/**
+ * What a button did, in words, from the sidecar's result (docs/protocol.md, "Button results"), and
+ * whether it pressed nothing (then the user may press anyway). A sidecar that says no more than
+ * "dispatched" gets the old words.
+ */
+export function pressOutcome(action: ButtonAction, result: unknown): { message: string; pressedNothing: boolean } {
+  const fields = typeof result === "object" && result !== null ? (result as Record<string, unknown>) : {};
+  const title = typeof fields.title === "string" && fields.title !== "" ? fields.title : "the tool call";
+  switch (fields.action) {
+    case "approved":
+    case "rejected":
+      return { message: `${fields.action} ${title}`, pressedNothing: false };
+    case "none": {
+      const why = typeof fields.state === "string" ? waitingWords[fields.state] : undefined;
+      return { message: `nothing to ${action}${why ? `: ${why}` : ""}`, pressedNothing: true };
+    }
+    case "resumed":
+      return { message: "nothing waited for an answer: Cline goes on with the task (a new turn)", pressedNothing: false };
+    case "cancelled":
+      return { message: "stopped Cline's running turn", pressedNothing: false };
+    case "pressed":
+      return { message: `pressed Cline's ${action === "approve" ? "primary" : "secondary"} button`, pressedNothing: false };
+    default:
+      return { message: dispatched[action], pressedNothing: false };
   }
 }
 
@@ -119,21 +162,42 @@ export async function sidecarRunning(host: CommandHost, sidecar: Pick<Sidecar, "
 }
 
 export function registerCommands(host: CommandHost, sidecar: Sidecar): { dispose(): unknown }[] {
-  // ClineAPI is fire-and-forget: a resolved request means "dispatched", so the messages say no more.
-  async function send(action: PaletteAction, text?: string): Promise<void> {
-    if (!(await sidecarRunning(host, sidecar))) {
-      return;
-    }
+  /** The sidecar's result, or undefined after showing its error. */
+  async function execute(request: SidecarCommand): Promise<{ result: unknown } | undefined> {
     try {
-      await sidecar.executeCommand(sidecarCommand(action, text));
+      return { result: await sidecar.executeCommand(request) };
     } catch (error) {
       const choice = await host.showErrorMessage(`${DISPLAY_NAME}: ${errorMessage(error)}`, SHOW_LOG);
       if (choice === SHOW_LOG) {
         host.showLog();
       }
+      return undefined;
+    }
+  }
+
+  // ClineAPI is fire-and-forget: a resolved task or message means "dispatched", so the messages say no more.
+  async function send(action: "newTask" | "message", text?: string): Promise<void> {
+    if ((await sidecarRunning(host, sidecar)) && (await execute(sidecarCommand(action, text)))) {
+      void host.showInformationMessage(`${DISPLAY_NAME}: ${dispatched[action]}`);
+    }
+  }
+
+  // A button says what it pressed; with nothing waiting it pressed nothing, and offers to press anyway.
+  async function press(action: ButtonAction): Promise<void> {
+    const answered = (await sidecarRunning(host, sidecar)) ? await execute(sidecarCommand(action)) : undefined;
+    if (!answered) {
       return;
     }
-    void host.showInformationMessage(`${DISPLAY_NAME}: ${dispatched[action]}`);
+    const outcome = pressOutcome(action, answered.result);
+    if (!outcome.pressedNothing) {
+      void host.showInformationMessage(`${DISPLAY_NAME}: ${outcome.message}`);
+      return;
+    }
+    const choice = await host.showInformationMessage(`${DISPLAY_NAME}: ${outcome.message}`, PRESS_ANYWAY);
+    const forced = choice === PRESS_ANYWAY ? await execute(forcedPress(action)) : undefined;
+    if (forced) {
+      void host.showInformationMessage(`${DISPLAY_NAME}: ${pressOutcome(action, forced.result).message}`);
+    }
   }
 
   async function newTask(): Promise<void> {
@@ -158,8 +222,8 @@ export function registerCommands(host: CommandHost, sidecar: Sidecar): { dispose
   return [
     host.registerCommand(PaletteCommands.newTask, newTask),
     host.registerCommand(PaletteCommands.message, message),
-    host.registerCommand(PaletteCommands.approve, () => send("approve")),
-    host.registerCommand(PaletteCommands.reject, () => send("reject")),
+    host.registerCommand(PaletteCommands.approve, () => press("approve")),
+    host.registerCommand(PaletteCommands.reject, () => press("reject")),
     host.registerCommand(PaletteCommands.restart, () => sidecar.restart()),
     host.registerCommand(PaletteCommands.showLog, async () => host.showLog()),
   ];
@@ -170,7 +234,7 @@ export function vscodeCommandHost(api: typeof vscode, showLog: () => void): Comm
   return {
     registerCommand: (id, run) => api.commands.registerCommand(id, run),
     showInputBox: (options) => api.window.showInputBox(options),
-    showInformationMessage: (message) => api.window.showInformationMessage(message),
+    showInformationMessage: (message, ...items) => api.window.showInformationMessage(message, ...items),
     showWarningMessage: (message, ...items) => api.window.showWarningMessage(message, ...items),
     showErrorMessage: (message, ...items) => api.window.showErrorMessage(message, ...items),
     activeSelection: () => {

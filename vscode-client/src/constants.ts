@@ -22,6 +22,11 @@ export const ClientRequests = {
   pressSecondaryButton: "clineBridge/pressSecondaryButton",
 } as const;
 
+/** Notifications the sidecar sends its editor. */
+export const ClientNotifications = {
+  taskEvent: "clineBridge/taskEvent",
+} as const;
+
 /** Our command palette entries; they must match `contributes.commands` in package.json. */
 export const PaletteCommands = {
   newTask: "clineBridge.newTask",

@@ -30,6 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
         void client.apiKeyChanged();
       }
     }),
+    // Fires for any extension; clineChanged restarts only if Cline's version differs.
+    vscode.extensions.onDidChange(() => void client.clineChanged()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       const changed = RESTART_SETTINGS.map((key) => `${Settings.section}.${key}`).find((name) => event.affectsConfiguration(name));
       if (changed) {

@@ -4,7 +4,7 @@
 export interface ExtensionLike<T = unknown> {
   readonly isActive: boolean;
   readonly exports: T;
-  /** `vscode.Extension.packageJSON`; only `version` is read, for error messages. */
+  /** `vscode.Extension.packageJSON`; only `version` is read: for error messages, and to tell the sidecar. */
   readonly packageJSON?: { readonly version?: unknown };
   activate(): PromiseLike<T>;
 }

@@ -24,8 +24,24 @@ export interface ServerLaunch {
   readonly logLines: readonly string[];
 }
 
+/** What the sidecar is told of the Cline it drives: which records it can follow, and which are this window's. */
+export interface ClineFacts {
+  /** The installed Cline's version; undefined when Cline is not installed. */
+  readonly version: string | undefined;
+  /** This extension host's process id: Cline records it in each task it runs in this window. */
+  readonly extensionHostPid: number;
+}
+
+/** `ClineFacts` as the sidecar reads them (docs/protocol.md, "initializationOptions"). */
+export interface ClineOptions {
+  readonly installed: boolean;
+  readonly version?: string;
+  readonly extensionHostPid: number;
+}
+
 export interface InitializationOptions {
   readonly clineApi: true;
+  readonly cline: ClineOptions;
   readonly model?: string;
   readonly apiBaseUrl?: string;
 }
@@ -67,10 +83,18 @@ export function serverLaunch(inputs: LaunchInputs): ServerLaunch {
 }
 
 /** `initializationOptions` for the sidecar; `clineBridge.api.*` settings are sent only when set. */
-export function initializationOptions(settings: { readonly model: unknown; readonly baseUrl: unknown }): InitializationOptions {
+export function initializationOptions(
+  settings: { readonly model: unknown; readonly baseUrl: unknown },
+  cline: ClineFacts,
+): InitializationOptions {
   const model = nonEmpty(settings.model);
   const apiBaseUrl = nonEmpty(settings.baseUrl);
-  return { clineApi: true, ...(model && { model }), ...(apiBaseUrl && { apiBaseUrl }) };
+  const facts: ClineOptions = {
+    installed: cline.version !== undefined,
+    ...(cline.version !== undefined && { version: cline.version }),
+    extensionHostPid: cline.extensionHostPid,
+  };
+  return { clineApi: true, cline: facts, ...(model && { model }), ...(apiBaseUrl && { apiBaseUrl }) };
 }
 
 function nonEmpty(value: unknown): string | undefined {

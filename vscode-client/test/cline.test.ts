@@ -16,6 +16,13 @@ async function rejection(promise: Promise<unknown>): Promise<ClineUnavailableErr
 }
 
 describe("ClineForwarder", () => {
+  it("tells the installed Cline's version, without activating it", () => {
+    const cline = fakeExtension({ exports: recordingApi(), isActive: false, version: "4.1.13" });
+    assert.equal(new ClineForwarder(registry({ [CLINE]: cline })).installedVersion(), "4.1.13");
+    assert.equal(cline.activations, 0);
+    assert.equal(new ClineForwarder(registry({})).installedVersion(), undefined);
+  });
+
   it("reports a missing Cline extension", async () => {
     const extensions = registry({});
     const error = await rejection(new ClineForwarder(extensions).startNewTask({ task: "x" }));

@@ -73,6 +73,8 @@ function harness(options: {
   running?: boolean;
   failWith?: Error;
   pick?: string;
+  /** The sidecar's result for each command, in order; `{ host: "editor" }` once they run out. */
+  results?: unknown[];
 }): Harness {
   const commands = new Map<string, () => Promise<void>>();
   const h: Harness = {
@@ -90,9 +92,9 @@ function harness(options: {
         h.prompts.push(prompt);
         return options.input;
       },
-      async showInformationMessage(message) {
-        h.shown.push(`info: ${message}`);
-        return undefined;
+      async showInformationMessage(message, ...items) {
+        h.shown.push(items.length ? `info: ${message} [${items.join("|")}]` : `info: ${message}`);
+        return items.includes(options.pick ?? "") ? options.pick : undefined;
       },
       async showWarningMessage(message, ...items) {
         h.shown.push(`warning: ${message} [${items.join("|")}]`);
@@ -115,7 +117,7 @@ function harness(options: {
         if (options.failWith) {
           throw options.failWith;
         }
-        return { host: "editor" };
+        return options.results?.shift() ?? { host: "editor" };
       },
       restart: async () => {
         h.restarts += 1;
@@ -181,6 +183,38 @@ describe("palette commands", () => {
       { command: "clineBridge.pressSecondaryButton", arguments: [] },
     ]);
     assert.deepEqual(h.shown, ["info: Cline Bridge: message sent", "info: Cline Bridge: approved", "info: Cline Bridge: rejected"]);
+  });
+
+  it("Approve and Reject say what they pressed", async () => {
+    const approved = { host: "editor", action: "approved", title: "editor: write /w/hello.txt", toolKind: "edit" };
+    const h = harness({ results: [approved, { host: "acp", action: "cancelled" }, { host: "editor", action: "pressed" }] });
+    await h.run("clineBridge.approve");
+    await h.run("clineBridge.reject");
+    await h.run("clineBridge.reject");
+    assert.deepEqual(h.shown, [
+      "info: Cline Bridge: approved editor: write /w/hello.txt",
+      "info: Cline Bridge: stopped Cline's running turn",
+      "info: Cline Bridge: pressed Cline's secondary button",
+    ]);
+  });
+
+  it("a button that pressed nothing says why and can press anyway", async () => {
+    const none = { host: "editor", dispatched: false, action: "none", state: "idle" };
+    const h = harness({ results: [none, { host: "editor", action: "resumed" }], pick: "Press Anyway" });
+    await h.run("clineBridge.reject");
+    assert.deepEqual(h.sent, [
+      { command: "clineBridge.pressSecondaryButton", arguments: [] },
+      { command: "clineBridge.pressSecondaryButton", arguments: [{ force: true }] },
+    ]);
+    assert.deepEqual(h.shown, [
+      "info: Cline Bridge: nothing to reject: the task waits for a message [Press Anyway]",
+      "info: Cline Bridge: nothing waited for an answer: Cline goes on with the task (a new turn)",
+    ]);
+
+    const left = harness({ results: [{ ...none, state: "none" }] });
+    await left.run("clineBridge.approve");
+    assert.deepEqual(left.sent.length, 1, "dismissed: nothing more is sent");
+    assert.deepEqual(left.shown, ["info: Cline Bridge: nothing to approve: there is no task [Press Anyway]"]);
   });
 
   it("shows the sidecar's error message with Show Log", async () => {

@@ -58,18 +58,26 @@ describe("serverLaunch", () => {
 });
 
 describe("initializationOptions", () => {
-  it("always says clineApi, and adds model and apiBaseUrl only when set", () => {
-    assert.deepEqual(initializationOptions({ model: "", baseUrl: undefined }), { clineApi: true });
-    assert.deepEqual(initializationOptions({ model: "  ", baseUrl: 42 }), { clineApi: true });
-    assert.deepEqual(initializationOptions({ model: " openai/gpt-5 ", baseUrl: "http://127.0.0.1:8080/v1" }), {
-      clineApi: true,
+  const cline = { version: "4.1.13", extensionHostPid: 4242 };
+
+  it("always says clineApi and what it knows of Cline, and adds model and apiBaseUrl only when set", () => {
+    const base = { clineApi: true, cline: { installed: true, version: "4.1.13", extensionHostPid: 4242 } };
+    assert.deepEqual(initializationOptions({ model: "", baseUrl: undefined }, cline), base);
+    assert.deepEqual(initializationOptions({ model: "  ", baseUrl: 42 }, cline), base);
+    assert.deepEqual(initializationOptions({ model: " openai/gpt-5 ", baseUrl: "http://127.0.0.1:8080/v1" }, cline), {
+      ...base,
       model: "openai/gpt-5",
       apiBaseUrl: "http://127.0.0.1:8080/v1",
     });
   });
 
+  it("says when Cline is not installed", () => {
+    const options = initializationOptions({ model: undefined, baseUrl: undefined }, { version: undefined, extensionHostPid: 7 });
+    assert.deepEqual(options.cline, { installed: false, extensionHostPid: 7 });
+  });
+
   it("has no place for the key, which the protocol trace would print", () => {
-    const options = initializationOptions({ model: "m", baseUrl: "u" });
+    const options = initializationOptions({ model: "m", baseUrl: "u" }, cline);
     assert.ok(!("apiKey" in options));
   });
 });
