@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from tests.editors.vscode.real_cline import ClineNotInstalled
 from tests.editors.vscode.workbench import (
     CHROMIUM,
     REPO,
     VSIX,
+    ClineSetup,
     StartWorkbench,
     Tools,
     Workbench,
@@ -67,7 +69,7 @@ def _workbench(
     tools: Tools,
     vsix: Path,
     *,
-    cline: bool,
+    cline: ClineSetup,
     env: Mapping[str, str] | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> Iterator[Workbench]:
@@ -82,6 +84,8 @@ def _workbench(
                 page = stack.enter_context(chromium_page())
                 workbench = Workbench(editor, page)
                 workbench.open()
+            except ClineNotInstalled as error:
+                pytest.fail(str(error), pytrace=False)
             except BaseException:
                 print(failure_report(root, page))
                 raise
@@ -95,13 +99,13 @@ def _workbench(
 @pytest.fixture
 def workbench(request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Path):
     """An editor with the bridge and the Cline double, the bridge's sidecar running."""
-    yield from _workbench(request, e2e_tools, bridge_vsix, cline=True)
+    yield from _workbench(request, e2e_tools, bridge_vsix, cline="double")
 
 
 @pytest.fixture
 def workbench_without_cline(request: pytest.FixtureRequest, e2e_tools: Tools, bridge_vsix: Path):
     """An editor with the bridge but no Cline extension, the bridge's sidecar running."""
-    yield from _workbench(request, e2e_tools, bridge_vsix, cline=False)
+    yield from _workbench(request, e2e_tools, bridge_vsix, cline="none")
 
 
 @pytest.fixture
@@ -114,7 +118,7 @@ def start_workbench(
 
         def start(
             *,
-            cline: bool,
+            cline: ClineSetup,
             env: Mapping[str, str] | None = None,
             settings: Mapping[str, Any] | None = None,
         ) -> Workbench:

@@ -4,8 +4,10 @@ The editor (``code_server``), the browser (``chromium_page``) and the workbench 
 (``Workbench``); the fixtures that start them are in conftest.py.
 
 Each test gets its own editor: a fresh profile in a temporary folder, the packaged bridge installed
-from its VSIX, optionally the Cline test double, and a code-server in its own process group that is
-killed by pid at the end. The double records every ClineAPI call in `calls.jsonl`: the oracle.
+from its VSIX, a Cline (none, the test double, or the real extension: ``ClineSetup``), and a
+code-server in its own process group that is killed by pid at the end. The double records every
+ClineAPI call in `calls.jsonl`: the oracle; the real Cline is checked through its model server and
+its own records (real_cline.py).
 When a test fails, the tails of code-server's log and of the extension host's logs (ours included)
 are printed under the failure.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -26,11 +29,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from playwright.sync_api import Locator, Page, sync_playwright
 
-from tests.support.processes import alive, all_processes, cmdline, descendants, stat
+from tests.editors.vscode.real_cline import ClineRecords, RealCline, cline_environment
+from tests.support.processes import alive, all_processes, cmdline, descendants, exe, stat
 
 REPO = Path(__file__).resolve().parents[3]
 VSIX = REPO / "vscode-client" / "cline-bridge.vsix"
@@ -70,6 +74,8 @@ UI_TIMEOUT_MS = 15_000
 LOG_TAIL_LINES = 60
 
 T = TypeVar("T")
+ClineSetup = Literal["none", "double"] | RealCline
+"""The Cline an editor gets: none, the double (tests/fakes/cline-extension), or the real one."""
 
 
 def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
@@ -137,6 +143,11 @@ class Editor:
         return self.root / "calls.jsonl"
 
     @property
+    def cline_data(self) -> Path:
+        """Cline's data folder (``$CLINE_DIR/data``): its settings and its task records."""
+        return self.root / "cline" / "data"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/?folder={urllib.parse.quote(str(self.workspace))}"
 
@@ -170,16 +181,22 @@ class Editor:
         return wait_until(content, timeout, f"{text!r} in the {channel!r} log")
 
     def sidecar_pids(self) -> list[int]:
-        """The live processes under code-server that run `cline_bridge serve`.
+        """The live Python processes under code-server that run `cline_bridge serve`.
 
-        An interpreter shim (pyenv) briefly shows the same command line in the processes that
-        start the real one: only a match with no matching descendant is the sidecar itself."""
+        An interpreter shim (pyenv's, a bash script) shows the same command line in the processes
+        that start the real one, its forked subshells included: only a Python interpreter with no
+        matching descendant is the sidecar itself."""
         matches = [
             pid
             for pid in descendants(self.proc.pid)
             if "cline_bridge serve" in cmdline(pid) and alive(pid)
         ]
-        return [pid for pid in matches if not set(descendants(pid)) & set(matches)]
+        return [
+            pid
+            for pid in matches
+            if Path(exe(pid) or "").name.startswith("python")
+            and not set(descendants(pid)) & set(matches)
+        ]
 
 
 def failure_report(root: Path, page: Page | None) -> str:
@@ -194,10 +211,25 @@ def failure_report(root: Path, page: Page | None) -> str:
     for log in filter(Path.is_file, logs):
         lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
         parts += [f"--- {log.relative_to(root)} ---", *lines]
+    records = ClineRecords(root / "cline" / "data")
+    for session in records.session_ids():
+        parts += [f"--- Cline's task {session}: {records.status(session)} ---"]
+        parts += [summary for message in records.messages(session) if (summary := _said(message))]
     with suppress(Exception):  # the page may be gone
         toasts = page.locator(TOAST).all_inner_texts() if page else []
         parts += ["--- toasts on screen ---", *(" ".join(text.split()) for text in toasts)]
     return "\n".join(parts)
+
+
+def _said(message: dict[str, Any]) -> str:
+    """One line for a message Cline recorded: its role and its parts, each cut short."""
+    parts = []
+    for part in message.get("content") or []:
+        if isinstance(part, dict):
+            kind = part.get("type")
+            detail = part.get("text") or part.get("name") or part.get("content") or ""
+            parts.append(f"{kind}: {' '.join(str(detail).split())[:80]}")
+    return f"{message.get('role')}: {' | '.join(parts)}"
 
 
 def _free_port() -> int:
@@ -220,11 +252,12 @@ def code_server(
     vsix: Path,
     root: Path,
     *,
-    cline: bool,
+    cline: ClineSetup,
     env: Mapping[str, str] | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> Iterator[Editor]:
-    """Start code-server on a fresh profile in `root`; stop its whole process group after.
+    """Start code-server on a fresh profile in `root`, with `cline`; stop its whole process group
+    after.
 
     `env` is added to code-server's environment (the extension host and the sidecar inherit it),
     `settings` to the user settings.
@@ -243,17 +276,21 @@ def code_server(
         "XDG_RUNTIME_DIR": str(root / "run"),  # IPC sockets, the bridge's discovery files
         "TMPDIR": str(root / "tmp"),
         "CLINE_FAKE_RECORD": str(root / "calls.jsonl"),
+        **cline_environment(root),
     }
-    for inherited in ("CLINE_BRIDGE", "CLINE_FAKE_THROW"):  # would change what the tests see
-        environ.pop(inherited, None)
+    for inherited in ("CLINE_BRIDGE", "CLINE_FAKE_THROW", "CLINE_DATA_DIR"):  # would change
+        environ.pop(inherited, None)  # what the tests see
     environ.update(env or {})
     profile = ["--user-data-dir", str(root / "user-data")]
     profile += ["--extensions-dir", str(root / "extensions")]
 
     # The unpacked double goes in first: installing the VSIX then lists it in extensions.json too.
     # A folder added after that file exists is dropped by code-server as "removed".
-    if cline:
+    if cline == "double":
         shutil.copytree(CLINE_DOUBLE, root / "extensions" / CLINE_FOLDER)
+    elif isinstance(cline, RealCline):
+        cline.configure(root / "cline" / "data")
+        cline.install([str(tools.code_server), *profile], environ)
     install = subprocess.run(
         [str(tools.code_server), *profile, "--install-extension", str(vsix)],
         env=environ, capture_output=True, text=True, timeout=60, start_new_session=True,
@@ -379,6 +416,20 @@ class Workbench:
         self.page.keyboard.type(command_line)
         self.page.keyboard.press("Enter")
 
+    def cline_bridge_from_terminal(self, echoed: Path) -> Path:
+        """The discovery file a new integrated terminal's CLINE_BRIDGE names, checked to exist
+        (the terminal echoes it into the file ``echoed``)."""
+        self.run_in_new_terminal(f'echo "$CLINE_BRIDGE" > {shlex.quote(str(echoed))}')
+        wait_until(
+            lambda: echoed.is_file() and echoed.read_text().endswith("\n"),
+            15.0,
+            "the terminal's echo",
+        )
+        discovery = Path(echoed.read_text().strip())
+        assert discovery.is_absolute(), f"CLINE_BRIDGE is {str(discovery)!r}"
+        assert discovery.is_file(), f"CLINE_BRIDGE names {discovery}, which does not exist"
+        return discovery
+
 
 class StartWorkbench(Protocol):
     """What `start_workbench` gives a test: `_workbench`'s options, started on call."""
@@ -386,7 +437,7 @@ class StartWorkbench(Protocol):
     def __call__(
         self,
         *,
-        cline: bool,
+        cline: ClineSetup,
         env: Mapping[str, str] | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> Workbench: ...
