@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,12 +251,16 @@ def test_status_lists_the_bridges_and_marks_the_chosen_one(
 
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    header, *lines = done.stdout.splitlines()
+    table, said = done.stdout.split("\n\n")
+    assert said == "Task events: this bridge does not say.\n"
+    header, *lines = table.splitlines()
     assert header.split() == ["PID", "HOST", "VERSION", "FOLDERS"]
     expected = [("*" if pid == os.getpid() else " ") + " " + rows[pid] for pid in sorted(rows)]
     assert [" ".join(line.split()) for line in lines] == [" ".join(r.split()) for r in expected]
     assert lines[sorted(rows).index(os.getpid())].startswith("* ")
-    assert not fake.received, "status reads discovery files; it does not connect"
+    assert [params["command"] for params in fake.commands()] == ["clineBridge.status"], (
+        "only the chosen bridge is asked"
+    )
 
 
 def test_status_marks_what_cline_bridge_names(
@@ -267,7 +272,54 @@ def test_status_marks_what_cline_bridge_names(
     done = cline_bridge("status", cwd=tmp_path, env={"CLINE_BRIDGE": str(named)})
 
     marked = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("*")]
-    assert (done.returncode, marked) == (0, [str(other)])
+    assert marked == [str(other)]
+    assert done.returncode == 1, "the named bridge is asked, and it cannot be reached"
+    assert done.stderr.startswith("cline-bridge: ")
+
+
+@pytest.mark.parametrize(
+    ("status", "line"),
+    [
+        pytest.param(
+            {
+                "host": "editor",
+                "editor": {
+                    "events": True,
+                    "reason": None,
+                    "dataDir": "/home/me/.cline/data",
+                    "taskId": "1796_x",
+                    "state": "awaitingApproval",
+                },
+            },
+            "Task events: on (from Cline's records in /home/me/.cline/data); task 1796_x: it "
+            "waits for an approval.",
+            id="editor",
+        ),
+        pytest.param(
+            {
+                "host": "editor",
+                "editor": {"events": False, "reason": "Cline is not installed in this editor"},
+            },
+            "Task events: off: Cline is not installed in this editor. approve and reject press "
+            "Cline's buttons without knowing what waits for an answer.",
+            id="editor without events",
+        ),
+        pytest.param(
+            {"host": "acp", "acp": {"taskId": None, "state": "none"}},
+            "Task events: on (the Cline CLI over ACP); no task yet.",
+            id="acp",
+        ),
+    ],
+)
+def test_status_says_whether_the_bridge_sends_task_events(
+    fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, status: dict[str, Any], line: str
+) -> None:
+    fake.script["clineBridge.status"] = Reply(result=status)
+
+    done = cline_bridge("status", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(f"\n\n{line}\n")
 
 
 def test_status_with_several_and_none_serving_here(

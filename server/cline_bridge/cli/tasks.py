@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 
+STATUS_TIMEOUT = 5.0
+"""Seconds ``status`` waits for the chosen bridge to say how it is."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one of ``parser.TASK_COMMANDS``; return the exit status. Errors: one line on stderr."""
     following = args.command == "task" and (args.follow or args.headless)
@@ -113,10 +117,12 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _status(explicit: str | None, out: TextIO) -> int:
+    """The live bridges, the chosen one marked; then what the chosen one says of its task
+    events (it is asked; the others are only listed)."""
     bridges = live_bridges()
     chosen: DiscoveryRecord | None
     try:
-        chosen = select_bridge(explicit)[1]
+        chosen_file, chosen = select_bridge(explicit)
     except BridgeNotFoundError as error:
         if explicit or not bridges:
             print(f"cline-bridge: {error.message}", file=sys.stderr)
@@ -136,6 +142,10 @@ def _status(explicit: str | None, out: TextIO) -> int:
             f"cline-bridge: none serves this folder; choose one with --bridge FILE or {ENV_BRIDGE}",
             file=sys.stderr,
         )
+        return EXIT_OK
+    out.flush()  # the table stays, whatever the bridge answers
+    status = blocking.status(bridge=chosen_file, timeout=STATUS_TIMEOUT)
+    print(f"\n{wording.events(status)}", file=out)
     return EXIT_OK
 
 

@@ -58,6 +58,39 @@ def pressed(command: str, result: Mapping[str, Any]) -> str:
     return "Approved." if command == "approve" else "Rejected."  # a bridge that says no more
 
 
+def events(status: Mapping[str, Any]) -> str:
+    """Whether a bridge sends task events, and why not, from its ``clineBridge.status``."""
+    host = status.get("host")
+    described = status.get(host) if isinstance(host, str) else None
+    details: Mapping[str, Any] = described if isinstance(described, dict) else {}
+    if host == "acp":
+        return f"Task events: on (the Cline CLI over ACP){_current_task(details)}."
+    if host == "editor" and details.get("events") is True:
+        where = details.get("dataDir")
+        return f"Task events: on (from Cline's records in {where}){_current_task(details)}."
+    if host == "editor" and "events" in details:
+        return (
+            f"Task events: off: {details.get('reason')}. approve and reject press Cline's buttons "
+            "without knowing what waits for an answer."
+        )
+    if host == "none":
+        return "Task events: none (no Cline host: no ClineAPI in the editor, no Cline CLI)."
+    return "Task events: this bridge does not say."
+
+
+def _current_task(details: Mapping[str, Any]) -> str:
+    task_id = details.get("taskId")
+    if not isinstance(task_id, str):
+        return "; no task yet"
+    state = {
+        "running": "Cline is working on it",
+        "awaitingApproval": "it waits for an approval",
+        "idle": "it waits for a message",
+        "failed": "it failed",
+    }.get(str(details.get("state")), str(details.get("state")))
+    return f"; task {task_id}: {state}"
+
+
 def tool_call(result: Mapping[str, Any]) -> str:
     """A tool call as a phrase: ``the edit of src/app.py``, ``the command `pytest -q```."""
     kind = result.get("toolKind")

@@ -94,3 +94,20 @@ async def test_approve_and_reject_say_what_they_pressed(
         "clineBridge/pressPrimaryButton",
         "clineBridge/pressPrimaryButton",
     ]
+
+
+async def test_status_says_the_events_come_from_cline_s_records(
+    following: Sidecar, recording: RecordingCline, workspace: Path
+) -> None:
+    await cline_bridge(
+        "task", "Create hello.txt", "--bridge", str(following.discovery_file), cwd=workspace
+    )
+    await following.editor.log.wait_for("approval")
+
+    run = await cline_bridge("status", "--bridge", str(following.discovery_file), cwd=workspace)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.endswith(
+        f"\n\nTask events: on (from Cline's records in {recording.data_dir}); "
+        f"task {recording.session.session_id}: it waits for an approval.\n"
+    )
