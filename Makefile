@@ -67,7 +67,7 @@ format: $(PY_STAMP)
 	$(PY) -m ruff format server tests benchmarks
 	$(PY) -m ruff check --fix server tests benchmarks
 
-bench: $(PY_STAMP) e2e-tools
+bench: $(PY_STAMP) $(VSIX) e2e-tools
 	$(PY) benchmarks/run.py
 
 clean:

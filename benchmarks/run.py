@@ -3,14 +3,17 @@
 Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
                                [--acp-runs N]
 
-Prints six tables: the sidecar against a bare pygls 2 server, whole `cline-bridge` commands
+Prints seven tables: the sidecar against a bare pygls 2 server, whole `cline-bridge` commands
 against a bare interpreter and raw httpx, commands over the sidecar's control endpoint against the
 editor's own connection, streaming parse throughput against raw httpx and the openai SDK,
-`clineBridge.chat` over LSP against our client in-process, and the ACP host against driving
-`cline --acp` directly. Every figure is a ratio against a baseline, with its target beside it.
-Nothing is asserted: the exit status is 0 whatever the ratios are. It is 1 when a table could not
-be measured at all: no sidecar, a sidecar or command that fails, or (for the acp table, which is
-run by default) no Cline CLI (`make e2e-tools` installs it) or an ACP run that went wrong.
+`clineBridge.chat` over LSP against our client in-process, the ACP host against driving
+`cline --acp` directly, and the editor host with the real Cline extension in code-server against
+a helper extension calling the ClineAPI itself (and its task events against Cline's own writes).
+Every figure is a ratio against a baseline, with its target beside it. Nothing is asserted: the
+exit status is 0 whatever the ratios are. It is 1 when a table could not be measured at all: no
+sidecar, a sidecar or command that fails, or (for the acp and cline tables, run by default) no
+Cline CLI, code-server or Cline extension (`make e2e-tools`, `make vsix`, scripts/install-cline.sh)
+or a run that went wrong.
 
 The package's bytecode is compiled first, as installing it does (pip and pipx compile it; an
 editable install under PYTHONDONTWRITEBYTECODE would compile every module at every start).
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import acp
+import cline
 import commands
 import control
 import lsp_chat
@@ -70,6 +74,8 @@ class Plan:
     acp_warmups: int
     command_runs: int
     command_warmups: int
+    cline_runs: int
+    cline_warmups: int
 
     def control(self) -> control.ControlPlan:
         """The control table's plan: its round trips are sampled as the sidecar table's."""
@@ -102,6 +108,8 @@ FULL = Plan(
     acp_warmups=2,
     command_runs=25,
     command_warmups=3,
+    cline_runs=10,
+    cline_warmups=2,
 )
 QUICK = Plan(
     cold_runs=5,
@@ -121,8 +129,10 @@ QUICK = Plan(
     acp_warmups=1,
     command_runs=5,
     command_warmups=1,
+    cline_runs=3,
+    cline_warmups=1,
 )
-PARTS = ("sidecar", "commands", "control", "streaming", "chat", "acp")
+PARTS = ("sidecar", "commands", "control", "streaming", "chat", "acp", "cline")
 STREAM_CHUNKS = 20_000
 CHAT_DELTAS = 10_000
 
@@ -267,7 +277,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         action="append",
         choices=PARTS,
-        help="run only this table (repeatable; default: all six)",
+        help="run only this table (repeatable; default: all seven)",
     )
     parser.add_argument(
         "--acp-runs",
@@ -315,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "acp" in parts:
             report["acp"] = measure_acp(plan)
             failed = failed or "error" in report["acp"]
+        if "cline" in parts:
+            report["cline"] = measure_cline(plan)
+            failed = failed or "error" in report["cline"]
     except LspError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
@@ -361,6 +374,22 @@ def measure_acp(plan: Plan) -> dict[str, Any]:
         results = acp.run(acp.AcpPlan(runs=plan.acp_runs, warmups=plan.acp_warmups), TIMEOUT)
     except (acp.AcpFailed, acp.ToolsMissing, LspError, OSError) as exc:
         print(f"\nACP host: not measured: {exc}", file=sys.stderr, flush=True)
+        return {"error": str(exc)}
+    print("\n".join(["", *results.lines()]), flush=True)
+    return results.to_json()
+
+
+def measure_cline(plan: Plan) -> dict[str, Any]:
+    """The real-Cline table, printed; its results as plain data, or the error that stopped it."""
+    try:
+        results = cline.run(cline.ClinePlan(runs=plan.cline_runs, warmups=plan.cline_warmups))
+    except (cline.ClineBenchFailed, LspError, OSError) as exc:
+        others = " ".join(f"--part {part}" for part in PARTS if part != "cline")
+        print(
+            f"\nreal Cline: not measured: {exc}\n(or leave it out: {others})",
+            file=sys.stderr,
+            flush=True,
+        )
         return {"error": str(exc)}
     print("\n".join(["", *results.lines()]), flush=True)
     return results.to_json()

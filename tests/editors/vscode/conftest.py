@@ -13,31 +13,26 @@ import pytest
 
 from tests.editors.vscode.real_cline import ClineNotInstalled
 from tests.editors.vscode.workbench import (
-    CHROMIUM,
     REPO,
     VSIX,
     ClineSetup,
+    EditorToolsMissing,
     StartWorkbench,
     Tools,
     Workbench,
     chromium_page,
     code_server,
     failure_report,
+    installed_tools,
 )
-from tests.support.e2e_tools import tool_versions, tools_cache
 
 
 @pytest.fixture(scope="session")
 def e2e_tools() -> Tools:
-    versions = tool_versions()
-    cache = tools_cache()
-    node_bin = cache / f"node-{versions['NODE_VERSION']}" / "bin"
-    code_server_dir = cache / f"code-server-{versions['CODE_SERVER_VERSION']}"
-    code_server = code_server_dir / "node_modules" / ".bin" / "code-server"
-    needed = (node_bin / "node", code_server, code_server_dir / ".complete", CHROMIUM)
-    if missing := [str(path) for path in needed if not path.exists()]:
-        pytest.fail(f"end-to-end tools missing ({', '.join(missing)}): run `make e2e-tools`")
-    return Tools(node_bin=node_bin, code_server=code_server)
+    try:
+        return installed_tools()
+    except EditorToolsMissing as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from playwright.sync_api import Locator, Page, sync_playwright
 
 from tests.editors.vscode.real_cline import ClineRecords, RealCline, cline_environment
+from tests.support.e2e_tools import tool_versions, tools_cache
 from tests.support.processes import alive, all_processes, cmdline, descendants, exe, stat
 
 REPO = Path(__file__).resolve().parents[3]
@@ -95,6 +96,25 @@ def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
 class Tools:
     node_bin: Path
     code_server: Path
+
+
+class EditorToolsMissing(RuntimeError):
+    """Node 24, code-server or Chromium is not installed; the message says which."""
+
+
+def installed_tools() -> Tools:
+    """The cached Node 24 and code-server (scripts/install-e2e-tools.sh), Chromium checked too."""
+    versions = tool_versions()
+    cache = tools_cache()
+    node_bin = cache / f"node-{versions['NODE_VERSION']}" / "bin"
+    code_server_dir = cache / f"code-server-{versions['CODE_SERVER_VERSION']}"
+    code_server = code_server_dir / "node_modules" / ".bin" / "code-server"
+    needed = (node_bin / "node", code_server, code_server_dir / ".complete", CHROMIUM)
+    if missing := [str(path) for path in needed if not path.exists()]:
+        raise EditorToolsMissing(
+            f"end-to-end tools missing ({', '.join(missing)}): run `make e2e-tools`"
+        )
+    return Tools(node_bin=node_bin, code_server=code_server)
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -255,9 +275,12 @@ def code_server(
     cline: ClineSetup,
     env: Mapping[str, str] | None = None,
     settings: Mapping[str, Any] | None = None,
+    unpacked: Sequence[Path] = (),
 ) -> Iterator[Editor]:
     """Start code-server on a fresh profile in `root`, with `cline`; stop its whole process group
     after.
+
+    `unpacked` are extension folders (named ``publisher.name-version``) to install as they are.
 
     `env` is added to code-server's environment (the extension host and the sidecar inherit it),
     `settings` to the user settings.
@@ -286,6 +309,8 @@ def code_server(
 
     # The unpacked double goes in first: installing the VSIX then lists it in extensions.json too.
     # A folder added after that file exists is dropped by code-server as "removed".
+    for folder in unpacked:
+        shutil.copytree(folder, root / "extensions" / folder.name)
     if cline == "double":
         shutil.copytree(CLINE_DOUBLE, root / "extensions" / CLINE_FOLDER)
     elif isinstance(cline, RealCline):
