@@ -31,6 +31,7 @@ from tests.support.sidecar import SERVER_COMMAND, execute, execute_error
 
 START = "clineBridge.startNewTask"
 SEND = "clineBridge.sendMessage"
+PRIMARY = "clineBridge.pressPrimaryButton"
 STATUS = "clineBridge.status"
 TIMEOUT = 5.0
 """Seconds any one step may take: the fake agent starts in tens of milliseconds."""
@@ -311,6 +312,21 @@ async def test_an_agent_that_dies_while_idle_is_replaced_and_the_session_reloade
     load, prompt = received[1]["params"], received[2]["params"]
     assert load == {"sessionId": task_id, "cwd": str(editor.workspace), "mcpServers": []}
     assert prompt == {"sessionId": task_id, "prompt": [{"type": "text", "text": "second"}]}
+
+
+async def test_the_primary_button_retries_a_task_whose_agent_died(editor: SidecarEditor) -> None:
+    await editor.initialize_with("normal")
+    task_id = (await _execute(editor, START, "first"))["taskId"]
+    await editor.wait_for_event("turnEnd", taskId=task_id, state="idle", timeout=TIMEOUT)
+    os.kill((await _status(editor))["acp"]["agentPid"], signal.SIGTERM)
+    await editor.wait_for_event("error", taskId=task_id, state="failed", timeout=TIMEOUT)
+    errors_seen = len(editor.events)
+
+    retried = await _execute(editor, PRIMARY)  # what the error event tells the user to do
+
+    assert (retried["action"], retried["taskId"]) == ("resumed", task_id)
+    start = await editor.wait_for_event("turnStart", taskId=task_id, after=errors_seen)
+    assert start["text"] == "[TASK RESUMPTION] Please continue where you left off."
 
 
 async def test_shutdown_ends_the_agent(editor: SidecarEditor) -> None:

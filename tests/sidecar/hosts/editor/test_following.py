@@ -156,6 +156,26 @@ async def test_buttons_with_nothing_waiting_press_nothing_unless_forced(
     assert resumed["text"] == RESUMPTION
 
 
+async def test_the_primary_button_retries_a_failed_task(
+    following: Sidecar, recording: RecordingCline
+) -> None:
+    log = following.editor.log
+    await execute(following.editor, START, "Say hello")
+    await log.wait_for("turnEnd")
+    recording.session.set_status("failed")
+    await log.wait_for("error", state="failed")
+
+    rejected = await execute(following.editor, SECONDARY)
+    retried = await execute(following.editor, PRIMARY)  # Cline's "Retry"
+
+    assert (rejected["action"], rejected["state"]) == ("none", "failed")
+    assert retried["action"] == "resumed"
+    assert sent_to_cline(following) == [
+        "clineBridge/startNewTask",
+        "clineBridge/pressPrimaryButton",
+    ]
+
+
 async def test_without_a_task_a_button_answers_none(following: Sidecar) -> None:
     for arguments in ([], [{"force": False}]):
         assert await execute(following.editor, PRIMARY, *arguments) == {

@@ -168,8 +168,9 @@ class AcpHost(TaskHost):
             ask = next(iter(task.asks.values()))
             self._answer(task, ask, allow=True, source="button")
             return self._result(task, "approved", ask)
-        if task.running or not force:
+        if task.running or not (force or task.failed):
             # Nothing waits for an answer: resuming would spend a model turn nobody asked for.
+            # A failed task waits for "Retry", the primary button (its error event says so).
             return self._result(task, "none")
         return await self._resume(task)
 

@@ -34,6 +34,7 @@ from cline_bridge.sidecar.hosts.base import Reply, TaskHost
 from cline_bridge.sidecar.hosts.editor.records import Session
 from cline_bridge.sidecar.hosts.editor.tracker import (
     AWAITING_APPROVAL,
+    FAILED,
     NO_TASK,
     RUNNING,
     ToolCall,
@@ -179,7 +180,8 @@ class EditorHost(TaskHost):
             self._tracker.pressed(task, allow)  # answered: a second press finds nothing waiting
             reply = self._forward_after(settling, method) if settling else self._forward(method, {})
             return self._answer(reply, "approved" if allow else "rejected", task, call)
-        if not force:
+        retry = allow and task is not None and task.state == FAILED  # Cline's "Retry"
+        if not (force or retry):
             logger.info("%s: nothing waits for an answer; not pressed", method)
             return _now(self._result("none", task, dispatched=False))
         # Cline turns a button with nothing waiting into a new turn; without a task, a no-op.
