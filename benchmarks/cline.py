@@ -54,6 +54,7 @@ from tests.editors.vscode.workbench import (
     chromium_page,
     code_server,
     installed_tools,
+    wait_until,
 )
 from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
 from tests.support.environment import without_cline_settings
@@ -345,19 +346,13 @@ def _recorded(records: ClineRecords) -> Iterator[Seen]:
     """When Cline wrote each record: Cline's files read every 5 ms on a thread (the oracle)."""
     seen: Seen = {}
     before = set(records.session_ids())
-    stop = threading.Event()
 
-    def poll() -> None:
+    def poll(stop: threading.Event) -> None:
         while not stop.wait(POLL_INTERVAL):
             _note(seen, records, [s for s in records.session_ids() if s not in before])
 
-    thread = threading.Thread(target=poll, name="records-poller", daemon=True)
-    thread.start()
-    try:
+    with _on_a_thread(poll, "records-poller"):
         yield seen
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 @contextmanager
@@ -368,31 +363,36 @@ def _bare_watch(records: ClineRecords) -> Iterator[Seen]:
 
     seen: Seen = {}
     before = set(records.session_ids())
-    stop = threading.Event()
 
-    def follow() -> None:
+    def follow(stop: threading.Event) -> None:
         options: dict[str, Any] = {"step": 20, "debounce": 100, "rust_timeout": 500}
         for batch in watch(records.sessions, stop_event=stop, yield_on_timeout=True, **options):
             named = {Path(path).relative_to(records.sessions).parts[0] for _, path in batch}
             _note(seen, records, sorted(named - before))
 
-    thread = threading.Thread(target=follow, name="bare-watch", daemon=True)
+    with _on_a_thread(follow, "bare-watch"):
+        yield seen
+
+
+@contextmanager
+def _on_a_thread(work: Callable[[threading.Event], None], name: str) -> Iterator[None]:
+    """Run ``work(stop)`` on a thread for the ``with`` block; set ``stop`` and join after."""
+    stop = threading.Event()
+    thread = threading.Thread(target=work, args=(stop,), name=name, daemon=True)
     thread.start()
     try:
-        yield seen
+        yield
     finally:
         stop.set()
         thread.join(5)
 
 
-def _wait(condition: Callable[[], Any], what: str, timeout: float = STEP_TIMEOUT) -> Any:
-    """Poll `condition` every millisecond until it is truthy; return it."""
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        if time.monotonic() > deadline:
-            raise ClineBenchFailed(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.001)
-    return found
+def _wait(condition: Callable[[], Any], what: str) -> Any:
+    """Poll `condition` every millisecond (it times what it waits for) until it is truthy."""
+    try:
+        return wait_until(condition, STEP_TIMEOUT, what, interval=0.001)
+    except AssertionError as error:
+        raise ClineBenchFailed(str(error)) from None
 
 
 __all__ = ["ClineBenchFailed", "ClinePlan", "ClineResults", "LspError", "run"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from cline_bridge.sidecar.task_events import EventStream
 from tests.support.editor_double import DOUBLE_OPTIONS, EditorClient
+from tests.support.published import Published
 from tests.support.sidecar import HOST_REQUEST_TIMEOUT, MISSING_CLINE, SERVER_COMMAND
 
 
@@ -41,3 +44,15 @@ async def other_editor(lsp_client: LanguageClient) -> AsyncIterator[None]:
     )
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def published() -> Published:
+    """The task events a host published, in order (no editor, no subscriber)."""
+    return Published()
+
+
+@pytest.fixture
+def stream(published: Published) -> EventStream:
+    """An event stream that publishes into ``published``."""
+    return EventStream(published)

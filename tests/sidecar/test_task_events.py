@@ -12,16 +12,6 @@ from cline_bridge.sidecar.task_events import EventStream
 from tests.support.published import Event, Published
 
 
-@pytest.fixture
-def published() -> Published:
-    return Published()
-
-
-@pytest.fixture
-def stream(published: Published) -> EventStream:
-    return EventStream(published)
-
-
 async def test_chunks_within_the_interval_become_one_message(
     stream: EventStream, published: Published
 ) -> None:

@@ -15,6 +15,21 @@ from typing import Any
 from tests.fakes.cline_records import FakeSession
 
 CLINE_VERSION = "4.1.13"
+APPROVED_EDIT = [
+    "started",
+    "turnStart",
+    "toolCall",
+    "approval",
+    "approvalResolved",
+    "toolCall",
+    "toolCall",
+    "message",
+    "turnEnd",
+]
+"""The event kinds of a "Create ..." task whose edit is approved (the tool call goes pending,
+in_progress, completed)."""
+REJECTED_EDIT = [kind for index, kind in enumerate(APPROVED_EDIT) if index != 5]
+"""The same with the edit rejected: the tool call goes from pending to failed."""
 EDIT_CALL = "call_1"
 RESUMPTION = "[TASK RESUMPTION] Please continue where you left off."
 

@@ -101,8 +101,9 @@ def _add_task(commands: Subcommands[_Parser]) -> None:
         "task",
         help="start a new Cline task in the running editor (or, --headless, here)",
         description="Start a new Cline task in the editor whose sidecar serves this folder. "
-        "With --follow, print the task as it runs (the Cline CLI host streams its messages, tool "
-        "calls and approvals) and ask each approval on this terminal; exit 0 when the turn ends, "
+        "With --follow, print the task as it runs (Cline's messages, tool calls and approvals, in "
+        "VS Code from Cline 4's records) and ask each approval on this terminal; exit 0 when the "
+        "turn ends, "
         "1 if it fails or is cancelled. With --headless, no editor is needed: a private sidecar "
         "for this folder runs the task in the Cline CLI ($CLINE_BRIDGE_ACP_COMMAND, else "
         "`cline --acp`) and stops with this command.",

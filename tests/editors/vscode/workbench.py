@@ -79,13 +79,16 @@ ClineSetup = Literal["none", "double"] | RealCline
 """The Cline an editor gets: none, the double (tests/fakes/cline-extension), or the real one."""
 
 
-def wait_until(condition: Callable[[], T], timeout: float, what: str) -> T:
-    """Poll `condition` until it returns something truthy, and return that; fail after `timeout`."""
+def wait_until(
+    condition: Callable[[], T], timeout: float, what: str, *, interval: float = 0.05
+) -> T:
+    """Poll `condition` every `interval` seconds until it returns something truthy, and return
+    that; fail (AssertionError) after `timeout`."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(interval)
     return result
 
 

@@ -12,16 +12,6 @@ from cline_bridge.sidecar.task_events import EventStream
 from tests.support.published import Published
 
 
-@pytest.fixture
-def published() -> Published:
-    return Published()
-
-
-@pytest.fixture
-def stream(published: Published) -> EventStream:
-    return EventStream(published)
-
-
 def _tool_update(update: str, **fields: Any) -> dict[str, Any]:
     return {"sessionUpdate": update, "toolCallId": "t1", **fields}
 

@@ -19,22 +19,11 @@ from cline_bridge.client import Bridge
 from cline_bridge.sidecar.hosts.editor.host import APPROVAL_SETTLE
 from tests.fakes.cline_records import FakeSession
 from tests.support.control_sidecar import Sidecar, running_sidecar
-from tests.support.recording_cline import RESUMPTION, RecordingCline
+from tests.support.recording_cline import APPROVED_EDIT, RESUMPTION, RecordingCline
 from tests.support.sidecar import execute
 
 START = "clineBridge.startNewTask"
 PRIMARY, SECONDARY = "clineBridge.pressPrimaryButton", "clineBridge.pressSecondaryButton"
-EDIT_TURN = [
-    "started",
-    "turnStart",
-    "toolCall",
-    "approval",
-    "approvalResolved",
-    "toolCall",
-    "toolCall",
-    "message",
-    "turnEnd",
-]
 
 
 def sent_to_cline(sidecar: Sidecar) -> list[str]:
@@ -46,6 +35,14 @@ async def records_read(sidecar: Sidecar) -> None:
     then on is news, not the past. (A button waits for that reading; with no task, it presses
     nothing.)"""
     assert (await execute(sidecar.editor, PRIMARY))["action"] == "none"
+
+
+async def started_by_hand(following: Sidecar, recording: RecordingCline) -> FakeSession:
+    """A task Cline started itself (from its panel), once the sidecar has told of it."""
+    await records_read(following)
+    session = FakeSession.start(recording.data_dir, "go", pid=recording.window_pid)
+    await following.editor.log.wait_for("started", taskId=session.session_id)
+    return session
 
 
 async def test_a_task_is_named_followed_and_its_edit_approved(
@@ -72,7 +69,7 @@ async def test_a_task_is_named_followed_and_its_edit_approved(
         "input": {"path": str(workspace / "hello.txt"), "new_text": "hello\n"},
     }
     await log.wait_for("turnEnd", taskId=task_id)
-    assert log.kinds(task_id) == EDIT_TURN
+    assert log.kinds(task_id) == APPROVED_EDIT
     resolved = await log.wait_for("approvalResolved")
     assert (resolved["outcome"], resolved["source"]) == ("allowed", "button")
     assert [e["status"] for e in log.events if e["kind"] == "toolCall"] == [
@@ -255,9 +252,7 @@ async def test_half_written_records_are_read_once_whole(
     following: Sidecar, recording: RecordingCline
 ) -> None:
     log = following.editor.log
-    await records_read(following)
-    session = FakeSession.start(recording.data_dir, "go", pid=recording.window_pid)
-    await log.wait_for("started", taskId=session.session_id)
+    session = await started_by_hand(following, recording)
 
     session.messages_file.write_text('{"version": 1, "messages": [{"role": "us')
     session.manifest_file.write_text("{")
@@ -274,9 +269,7 @@ async def test_records_of_an_unknown_version_turn_events_off_and_buttons_unguard
     following: Sidecar, recording: RecordingCline
 ) -> None:
     log = following.editor.log
-    await records_read(following)
-    session = FakeSession.start(recording.data_dir, "go", pid=recording.window_pid)
-    await log.wait_for("started", taskId=session.session_id)
+    session = await started_by_hand(following, recording)
 
     session.messages_version = 2
     session.user("go")
@@ -333,5 +326,5 @@ async def test_a_subscribed_script_gets_the_same_events_as_the_editor(
 
     assert started["taskId"] == recording.session.session_id
     assert approved["action"] == "approved"
-    assert [event["kind"] for event in received] == EDIT_TURN
+    assert [event["kind"] for event in received] == APPROVED_EDIT
     assert received == following.editor.log.events

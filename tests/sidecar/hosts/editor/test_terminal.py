@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.support.cli_process import cline_bridge
 from tests.support.control_sidecar import Sidecar
-from tests.support.recording_cline import RecordingCline
+from tests.support.recording_cline import REJECTED_EDIT, RecordingCline
 from tests.support.sidecar import execute
 
 
@@ -46,16 +46,7 @@ async def test_task_json_prints_the_events_and_leaves_the_answer_to_the_editor(
 
     assert finished.returncode == 0, finished.stderr
     events = [json.loads(line) for line in finished.stdout.splitlines()]
-    assert [event["kind"] for event in events] == [
-        "started",
-        "turnStart",
-        "toolCall",
-        "approval",
-        "approvalResolved",
-        "toolCall",
-        "message",
-        "turnEnd",
-    ]
+    assert [event["kind"] for event in events] == REJECTED_EDIT
     assert (events[4]["outcome"], events[4]["source"]) == ("rejected", "button")
     assert events == following.editor.log.events
     assert not (workspace / "hello.txt").exists()
