@@ -41,7 +41,6 @@ APPROVE_TARGET = 4.0
 CHAT_DELTAS = 200
 RUN_TIMEOUT = 60.0
 MS = 1e3
-UNGUARDED_CLINE = "3.99.0"
 PRESSED = (
     "Pressed Cline's primary button (this Cline does not tell the bridge what it waits for).\n"
 )
@@ -171,9 +170,10 @@ def interleaved(
 
 
 async def _live_bridge(timeout: float) -> control.Bridge:
-    # A Cline that keeps no records the bridge reads: every approve reaches the editor (a Cline 4
-    # with nothing waiting would be answered "none" by the sidecar alone, a shorter path).
-    bridge = await control.Bridge.start(timeout, cline={"version": UNGUARDED_CLINE})
+    # A Cline that keeps no records the bridge reads (control.UNGUARDED_CLINE): every approve
+    # reaches the editor (a Cline 4 with nothing waiting would be answered "none" by the sidecar
+    # alone, a shorter path).
+    bridge = await control.Bridge.start(timeout)
     bridge.editor.handlers["clineBridge/pressPrimaryButton"] = lambda params: None
     return bridge
 

@@ -2,8 +2,10 @@
 connection to the same sidecar.
 
 One sidecar is started with `XDG_RUNTIME_DIR` set to a fresh private temporary folder and
-initialized over stdio with `clineApi: true`. This process plays the editor on that connection: it
-answers every `clineBridge/startNewTask` the sidecar sends with `null` and records the task text.
+initialized over stdio with `clineApi: true` and a Cline whose records it cannot read
+(`UNGUARDED_CLINE`: every command is forwarded as it comes). This process plays the editor on
+that connection: it answers every `clineBridge/startNewTask` the sidecar sends with `null` and
+records the task text.
 `clineBridge.status` names the discovery file; the control clients connect to the Unix socket it
 names and authenticate with its token. Both paths end at the same editor connection, so the ratios
 show what the control path adds or saves: a second socket, the endpoint's own framing and dispatch
@@ -41,7 +43,11 @@ ROUND_TRIP_TARGET = 1.5
 THROUGHPUT_TARGET = 1 / ROUND_TRIP_TARGET
 """The latency budget turned into a rate: the control path keeps at least 0.67 of the LSP path's."""
 LATENCY_TASK = "bench"
-EXPECTED_RESULT = {"host": "editor", "dispatched": True}
+UNGUARDED_CLINE = {"version": "3.99.0"}
+"""What the bench's editor says of its Cline: one whose records the bridge cannot read, so that
+every command is forwarded as it comes (the sidecar neither waits to name the task nor reads
+Cline's folder), the path before the editor host followed Cline."""
+EXPECTED_RESULT = {"host": "editor", "dispatched": True, "action": "started"}
 US = 1e6
 WIDTH = 28
 
@@ -73,7 +79,7 @@ class Bridge:
         editor.handlers[EDITOR_REQUEST] = self._on_task
 
     @classmethod
-    async def start(cls, timeout: float, cline: dict[str, Any] | None = None) -> Bridge:
+    async def start(cls, timeout: float, cline: dict[str, Any] = UNGUARDED_CLINE) -> Bridge:
         """``cline``: what the editor says of the installed Cline (``initializationOptions``)."""
         runtime = Path(tempfile.mkdtemp(prefix="cline-bridge-bench-"))  # mode 0700
         try:
@@ -85,9 +91,7 @@ class Bridge:
         except OSError:
             shutil.rmtree(runtime, ignore_errors=True)
             raise
-        options: dict[str, Any] = {"clineApi": True}
-        if cline is not None:
-            options["cline"] = cline
+        options: dict[str, Any] = {"clineApi": True, "cline": cline}
         try:
             await bridge.editor.initialize(options, timeout)
             await bridge._discover(timeout)

@@ -162,7 +162,9 @@ def sidecar_side() -> Side:
     return Side(
         label="sidecar",
         argv=[sys.executable, "-m", "cline_bridge", "serve"],
-        options={"clineApi": True},
+        # A Cline whose records the bridge cannot read: commands are forwarded as they come, and
+        # no thread watches the user's Cline folder while the sidecar is timed.
+        options={"clineApi": True, "cline": control.UNGUARDED_CLINE},
         command="clineBridge.startNewTask",
         arguments=[{"task": "bench"}],
         handlers={"clineBridge/startNewTask": None},
