@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cline_bridge.sidecar.images import ImageError, resolve_image
+from cline_bridge.sidecar.images import (
+    MAX_IMAGES,
+    MAX_TOTAL_IMAGE_BYTES,
+    ImageError,
+    data_url_size,
+    resolve_image,
+)
 from cline_bridge.sidecar.settings import type_name
 from cline_bridge.wire.errors import InvalidArgumentsError
 
@@ -85,14 +91,20 @@ async def _resolve_images(command: str, images: Any) -> tuple[str, ...]:
         raise InvalidArgumentsError(
             f"{command}: images must be an array of strings, not {type_name(images)}"
         )
+    if len(images) > MAX_IMAGES:
+        raise InvalidArgumentsError(
+            f"{command}: {len(images)} images; one command may carry {MAX_IMAGES}"
+        )
     resolved = []
+    room = MAX_TOTAL_IMAGE_BYTES
     for index, reference in enumerate(images):
         if not isinstance(reference, str):
             raise InvalidArgumentsError(
                 f"{command}: images[{index}] must be a string, not {type_name(reference)}"
             )
         try:
-            resolved.append(await resolve_image(reference))
+            resolved.append(await resolve_image(reference, room))
         except ImageError as error:
             raise InvalidArgumentsError(f"{command}: images[{index}]: {error}") from None
+        room -= data_url_size(resolved[-1])
     return tuple(resolved)

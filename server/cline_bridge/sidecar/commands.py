@@ -52,6 +52,7 @@ class CommandRegistry:
         # A list from JSON; pygls's converter gives a tuple.
         if not isinstance(arguments, (list, tuple)):
             raise InvalidArgumentsError(f"{name}: arguments must be an array")
+        check_text(name, arguments)
         try:
             return await handler(list(arguments))
         except BridgeError as error:
@@ -65,6 +66,52 @@ class CommandRegistry:
             raise InternalError(
                 f"{name} failed inside the sidecar ({type(error).__name__}); see its log"
             ) from None
+
+
+MAX_ARGUMENT_DEPTH = 64
+"""How deeply a command's arguments may nest; real ones (chat messages with content parts and
+tool calls) stay under ten levels."""
+
+
+def check_text(name: str, arguments: Sequence[Any]) -> None:
+    """Refuse (-32602) arguments nested over ``MAX_ARGUMENT_DEPTH`` levels, or holding a string
+    that is not valid Unicode (a lone surrogate, which JSON can carry as ``\\ud800``): every
+    command would fail later, encoding it, with no clear answer. Iterative: no depth can make it
+    recurse."""
+    pending: list[tuple[Any, str, int]] = [(arguments, "arguments", 0)]
+    while pending:
+        value, path, depth = pending.pop()
+        if isinstance(value, str):
+            if not value.isascii() and not _encodes(value):
+                raise InvalidArgumentsError(
+                    f"{name}: {path} is not valid Unicode text (it holds a lone surrogate)"
+                )
+        elif isinstance(value, (list, tuple, dict)):
+            if depth >= MAX_ARGUMENT_DEPTH:
+                raise InvalidArgumentsError(
+                    f"{name}: arguments nest over {MAX_ARGUMENT_DEPTH} levels deep"
+                )
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    pending.append((key, f"a key of {path}", depth + 1))
+                    pending.append((item, f"{path}.{_shown(key)}", depth + 1))
+            else:
+                pending.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
+
+
+def _shown(key: Any) -> str:
+    """A key as a message may quote it: a short printable ASCII name, else ``[…]``."""
+    if isinstance(key, str) and key.isascii() and key.isprintable() and len(key) <= 40:
+        return key
+    return "[…]"
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
