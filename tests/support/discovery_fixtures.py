@@ -3,6 +3,7 @@ fake control endpoint and its discovery file. Conftests import the ones they use
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import socket
@@ -27,7 +28,11 @@ def make_record(
     endpoint: str = "unix:/nonexistent/cline-bridge.sock",
     token: str = TOKEN,
     host: str = "editor",
+    started_at: str | None = None,
 ) -> DiscoveryRecord:
+    """A record as ``pid``'s sidecar writes it; ``started_at`` defaults to now (a record written
+    before ``pid`` started is a leftover whose pid was reused)."""
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
     return DiscoveryRecord(
         pid=pid,
         endpoint=endpoint,
@@ -35,7 +40,7 @@ def make_record(
         workspace_folders=tuple(str(folder) for folder in folders),
         host=host,
         version="0.1.0",
-        started_at="2026-01-02T03:04:05+00:00",
+        started_at=started_at or now,
     )
 
 

@@ -129,6 +129,10 @@ def test_refusals_are_bridge_errors_without_a_code(runtime: Path) -> None:
     assert raised.value.code is None
 
 
+LONG_AGO = "2020-01-02T03:04:05.000000+00:00"
+"""A ``startedAt`` before any process of this test started."""
+
+
 # -- writing and removing discovery files -------------------------------------------------------
 
 
@@ -146,7 +150,7 @@ def test_write_discovery_writes_the_record_0600(runtime: Path) -> None:
         "workspaceFolders": ["/srv/a", "/srv/b"],
         "host": "editor",
         "version": "0.1.0",
-        "startedAt": "2026-01-02T03:04:05+00:00",
+        "startedAt": record.started_at,
     }
     assert DiscoveryRecord.from_file(path) == record
     assert [p.name for p in runtime.iterdir()] == [path.name], "no temporary file is left"
@@ -268,14 +272,15 @@ def test_live_bridges_without_a_folder_is_empty(runtime: Path) -> None:
 
 
 def test_live_bridges_keeps_the_live_and_cleans_the_stale(runtime: Path, dead_pid: int) -> None:
-    live = write_discovery(make_record(os.getpid(), ["/srv/a"]))
+    live_record = make_record(os.getpid(), ["/srv/a"])
+    live = write_discovery(live_record)
     stale = write_discovery(make_record(dead_pid, ["/srv/b"]))
     stale_socket = runtime / f"{dead_pid}.sock"
     stale_socket.write_text("")
     live_socket = runtime / f"{os.getpid()}.sock"
     live_socket.write_text("")
 
-    assert live_bridges() == [(live, make_record(os.getpid(), ["/srv/a"]))]
+    assert live_bridges() == [(live, live_record)]
     assert not stale.exists()
     assert not stale_socket.exists()
     assert live.exists()
@@ -318,16 +323,31 @@ def test_with_no_bridge_the_error_says_how_to_start_one(runtime: Path, tmp_path:
     assert raised.value.code is None
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="start times read from /proc")
+def test_a_leftover_whose_pid_was_reused_is_stale(
+    runtime: Path, tmp_path: Path, live_pid: Callable[[], int]
+) -> None:
+    # A sidecar killed long ago left its file; a process started since has its pid.
+    reused = write_discovery(make_record(live_pid(), [tmp_path], started_at=LONG_AGO))
+    named = write_discovery(make_record(live_pid(), ["/elsewhere"], started_at=LONG_AGO))
+    here = make_record(os.getpid(), [tmp_path])
+    here_path = write_discovery(here)
+
+    with pytest.raises(BridgeNotFoundError, match="is stale: its bridge"):
+        select_bridge(named, {}, tmp_path)
+    assert live_bridges() == [(here_path, here)]
+    assert not reused.exists(), "the leftover is deleted"
+    assert select_bridge(None, {}, tmp_path) == (here_path, here), "and blocks nothing"
+
+
 def test_the_only_live_bridge_is_chosen_wherever_one_is(
     runtime: Path, tmp_path: Path, dead_pid: int
 ) -> None:
-    path = write_discovery(make_record(os.getpid(), ["/somewhere/else"]))
+    record = make_record(os.getpid(), ["/somewhere/else"])
+    path = write_discovery(record)
     write_discovery(make_record(dead_pid, [tmp_path]))
 
-    assert select_bridge(None, {}, tmp_path) == (
-        path,
-        make_record(os.getpid(), ["/somewhere/else"]),
-    )
+    assert select_bridge(None, {}, tmp_path) == (path, record)
 
 
 def test_the_bridge_serving_the_current_directory_is_chosen(

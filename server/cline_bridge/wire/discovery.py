@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -270,6 +271,47 @@ def _remove_quietly(*paths: Path) -> None:
             path.unlink()
 
 
+STARTED_SLACK = 2
+"""Seconds a process's start time may seem to follow the ``startedAt`` its sidecar wrote (the
+system's boot time, from which Linux counts, is rounded to a second)."""
+
+
+def record_live(record: DiscoveryRecord) -> bool:
+    """Whether the sidecar that wrote ``record`` still runs: its pid is alive, and the process
+    with that pid started before the record was written (else the pid was reused by another
+    process since). Where the start time cannot be read, the pid alone decides."""
+    if not pid_alive(record.pid):
+        return False
+    started = process_start_time(record.pid)
+    if started is None:
+        return True
+    # Compared as UTC ISO strings, to the second: no datetime import on the one-shot path.
+    earliest = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started - STARTED_SLACK))
+    return earliest <= record.started_at[:19]
+
+
+def process_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or None where it cannot be read
+    (not Linux or Windows, no such process, no permission)."""
+    try:
+        if sys.platform == "win32":
+            return _windows_start_time(pid)
+        return _linux_start_time(pid) if sys.platform.startswith("linux") else None
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _linux_start_time(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", "rb") as file:
+        stat = file.read()
+    # Field 22 (starttime, clock ticks after boot); the name (field 2) may hold spaces and ")".
+    after_name = stat[stat.rindex(b")") + 2 :].split()
+    ticks = int(after_name[19])
+    with open("/proc/stat", "rb") as file:
+        boot = next(line for line in file if line.startswith(b"btime "))
+    return int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id exists (a process of another user counts as alive)."""
     if pid <= 0:
@@ -289,6 +331,22 @@ def pid_alive(pid: int) -> bool:
 
 if sys.platform == "win32":
     import ctypes
+
+    def _windows_start_time(pid: int) -> float | None:
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return None
+        try:
+            created, ended, kernel, user = (ctypes.c_ulonglong() for _ in range(4))
+            if not kernel32.GetProcessTimes(
+                handle, *(ctypes.byref(value) for value in (created, ended, kernel, user))
+            ):
+                return None
+            # FILETIME: 100 ns steps since 1601-01-01.
+            return created.value / 10_000_000 - 11_644_473_600
+        finally:
+            kernel32.CloseHandle(handle)
 
     def _windows_pid_alive(pid: int) -> bool:
         # os.kill(pid, 0) would terminate the process on Windows.
@@ -338,8 +396,12 @@ def live_bridges() -> list[tuple[Path, DiscoveryRecord]]:
             record = DiscoveryRecord.from_file(path)
         except (OSError, ValueError):
             continue
-        if record.pid == pid:
-            found.append((path, record))
+        if record.pid != pid:
+            continue
+        if not record_live(record):  # a leftover whose pid another process has now
+            _remove_quietly(path, socket_path(pid, folder))
+            continue
+        found.append((path, record))
     found.sort(key=lambda item: item[1].pid)
     return found
 
@@ -409,7 +471,7 @@ def _read_chosen(path: Path, source: str, *, strict: bool) -> tuple[Path, Discov
         raise BridgeNotFoundError(
             f"{path} (from {source}) is not a cline-bridge discovery file: {error}"
         ) from None
-    if not pid_alive(record.pid):
+    if not record_live(record):
         if not strict:
             raise _Gone
         raise BridgeNotFoundError(
