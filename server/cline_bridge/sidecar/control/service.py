@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from cline_bridge import __version__
 from cline_bridge.sidecar.control.endpoint import ControlEndpoint
+from cline_bridge.sidecar.termination import on_signal_end
 from cline_bridge.wire.discovery import (
     DiscoveryRecord,
     remove_discovery,
@@ -55,8 +56,10 @@ class ControlService:
             await endpoint.close()
             return
         self.endpoint = endpoint
-        # The file must not outlive the process, even when it ends without a shutdown.
+        # The file must not outlive the process, even when it ends without a shutdown, or by a
+        # signal (an editor ending its server with SIGTERM).
         atexit.register(self._remove_file)
+        on_signal_end(self._remove_file)
         logger.info("control endpoint %s (discovery file %s)", address, self.discovery_file)
 
     def describe(self) -> dict[str, Any] | None:

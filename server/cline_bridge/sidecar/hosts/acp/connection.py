@@ -23,6 +23,7 @@ from typing import Any
 
 from cline_bridge.processes import kill_group, own_group
 from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch
+from cline_bridge.sidecar.termination import on_signal_end
 from cline_bridge.wire.peer import JsonRpcPeer
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class AgentConnection:
             on_notification=on_notification,
         )
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
+        # A signal that ends the sidecar (SIGTERM from the editor) ends the agent's group too;
+        # forgotten once the agent is gone, before its pid can be reused.
+        self._forget_on_signal = on_signal_end(lambda: kill_group(process.pid))
         self._closing = False
         self.exited: AgentExited | None = None
         assert process.stdout is not None
@@ -213,6 +217,7 @@ class AgentConnection:
             # be read from it, so it is ended rather than left talking to no one.
             kill_group(self.pid)
         status = await self._process.wait()
+        self._forget_on_signal()
         self.exited = AgentExited(self._describe_exit(status))
         self._peer.fail_pending(self.exited)
         if self._closing:
