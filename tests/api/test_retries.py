@@ -237,18 +237,39 @@ async def test_connection_refused_is_a_connection_error(kind: str) -> None:
     assert "\n" not in error.message
 
 
-@pytest.mark.parametrize("kind", ["stream", "plain"])
-async def test_a_server_that_never_answers_times_out(fake_api: FakeClineAPI, kind: str) -> None:
+async def test_a_server_that_never_answers_times_out_without_retry(
+    fake_api: FakeClineAPI,
+) -> None:
+    # A server silent for the first-byte bound rarely answers the next request sooner: retrying
+    # would multiply the wait, so the time-out is raised at once.
     fake_api.script(hang(), hang())
     timeout = httpx.Timeout(5.0, read=0.3, connect=2.0)
     async with make_client(fake_api, timeout=timeout, max_retries=1) as client:
-        error = await failure(client, kind)
+        error = await failure(client, "stream")
     assert isinstance(error, APITimeoutError)
-    assert error.retryable is True
-    assert len(fake_api.requests) == 2
-    for request in fake_api.requests:
-        assert await wait_event(request.finished)
-        assert request.outcome == "client disconnected"
+    assert error.retryable is False
+    assert "did not answer within 0.3 s" in error.message
+    assert len(fake_api.requests) == 1
+    assert await wait_event(fake_api.requests[0].finished)
+    assert fake_api.requests[0].outcome == "client disconnected"
+
+
+async def test_a_plain_chat_that_never_answers_ends_at_the_deadline(
+    fake_api: FakeClineAPI,
+) -> None:
+    # A non-streamed answer comes whole once the model is done: only the deadline bounds it.
+    fake_api.script(hang(), hang())
+    timeout = httpx.Timeout(5.0, read=0.3, connect=2.0)
+    async with make_client(fake_api, timeout=timeout, deadline=1.0, max_retries=1) as client:
+        start = time.monotonic()
+        error = await failure(client, "plain")
+        elapsed = time.monotonic() - start
+    assert isinstance(error, APITimeoutError)
+    assert "deadline of 1 s" in error.message
+    assert 0.9 <= elapsed < 5
+    assert len(fake_api.requests) == 1
+    assert await wait_event(fake_api.requests[0].finished)
+    assert fake_api.requests[0].outcome == "client disconnected"
 
 
 async def test_a_stream_that_stalls_after_output_times_out_without_retry(

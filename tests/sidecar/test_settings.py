@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from cline_bridge.redaction import Secret
 from cline_bridge.sidecar.settings import (
     DEFAULT_API_BASE_URL,
@@ -90,3 +92,31 @@ def test_a_secret_never_shows_itself() -> None:
     for text in (repr(secret), str(secret), f"{secret}", repr(settings), str(settings)):
         assert "sk-live-123" not in text
     assert secret.reveal() == "sk-live-123"
+
+
+def test_api_time_bounds_from_options_then_the_environment(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings.from_initialization_options(
+        {"apiTimeouts": {"idle": 5, "connect": "fast", "firstByte": 1e999}},
+        {
+            "CLINE_API_DEADLINE": " 30 ",
+            "CLINE_API_IDLE_TIMEOUT": "12",
+            "CLINE_API_CONNECT_TIMEOUT": "-1",
+        },
+    )
+
+    assert settings.api_time_bounds == {"idle_timeout": 5.0, "deadline": 30.0}
+    warnings = [record.getMessage() for record in caplog.records]
+    assert warnings == [
+        "CLINE_API_CONNECT_TIMEOUT must be a positive number of seconds, not '-1'; "
+        "using the default",
+        "initializationOptions.apiTimeouts.connect should be a positive number, not string; "
+        "using the default",
+        "initializationOptions.apiTimeouts.firstByte should be a positive number, not number; "
+        "using the default",
+    ]
+
+
+def test_no_time_bounds_given_leaves_the_clients_defaults() -> None:
+    assert Settings.from_initialization_options({"apiTimeouts": {}}, {}).api_time_bounds == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -12,21 +13,28 @@ import httpx
 
 from cline_bridge import __version__
 from cline_bridge.api import constants
+from cline_bridge.api.bounds import ACCEPTED_ENCODINGS, Budget, TimeBounds, read_body
 from cline_bridge.api.errors import (
     APIConnectionError,
     APITimeoutError,
     ClineAPIError,
+    InvalidAPIKeyError,
     MissingAPIKeyError,
     error_from_chunk,
     error_from_response,
 )
 from cline_bridge.api.models import ChatResult, Model, ToolCall, Usage
 from cline_bridge.api.retry import backoff, describe_wait, parse_retry_after, should_retry_status
+from cline_bridge.api.safe_json import JSONTooDeepError, loads
 from cline_bridge.api.stream import ChatStream, json_objects
-from cline_bridge.redaction import Secret
+from cline_bridge.redaction import Secret, api_key_from
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+RetryListener = Callable[[ClineAPIError, int, int, float], None]
+"""Told of each retry before its wait: the error, the retry's number (from 1), the most retries,
+and the seconds it waits. The CLI prints it."""
 
 
 class ClineClient:
@@ -36,6 +44,17 @@ class ClineClient:
     events), ``await client.chat(...)`` (one JSON answer) or ``await client.list_models()``.
     Failures raise ``cline_bridge.api.errors.ClineAPIError`` subclasses; transient ones are
     retried first (``max_retries``), with the server's ``retry-after`` or exponential backoff.
+
+    Time bounds, in seconds (defaults in ``api.constants``): ``connect_timeout`` to connect;
+    ``first_byte_timeout`` from the start of a request to its response's headers (not for a
+    non-streamed ``chat``, whose answer only comes once the model is done); ``idle_timeout``
+    between two data events of a stream (keep-alive comments do not count) or two reads of a
+    body; ``deadline`` for a whole call, retries included (None: none). ``timeout``, an
+    ``httpx.Timeout``, is the older way to say the same: its ``connect`` and ``read`` stand for
+    the connect, first-byte and idle bounds not given on their own.
+
+    The key is stripped of surrounding whitespace; one that an HTTP header cannot carry fails
+    each call with ``InvalidAPIKeyError`` before anything is sent.
     """
 
     def __init__(
@@ -45,23 +64,36 @@ class ClineClient:
         base_url: str = constants.DEFAULT_BASE_URL,
         max_retries: int = constants.MAX_RETRIES,
         timeout: httpx.Timeout | None = None,
+        connect_timeout: float | None = None,
+        first_byte_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        deadline: float | None = constants.DEADLINE,
         app_title: str = constants.APP_TITLE,
         app_url: str | None = None,
         backoff_base: float = constants.BACKOFF_BASE,
         http_client: httpx.AsyncClient | None = None,
+        on_retry: RetryListener | None = None,
     ) -> None:
-        self._api_key = Secret(api_key) if isinstance(api_key, str) else api_key
-        if self._api_key is not None and not self._api_key.reveal():
-            self._api_key = None
+        self._api_key = _usable_key(api_key)
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
+        self.bounds = _time_bounds(
+            timeout, connect_timeout, first_byte_timeout, idle_timeout, deadline
+        )
         self._backoff_base = backoff_base
-        self._headers = {"X-Title": app_title, "User-Agent": f"cline-bridge/{__version__}"}
+        self._on_retry = on_retry
+        self._headers = {
+            "X-Title": app_title,
+            "User-Agent": f"cline-bridge/{__version__}",
+            # Only what BodyReader can decompress within its bounds.
+            "Accept-Encoding": ACCEPTED_ENCODINGS,
+        }
         if app_url:
             self._headers["HTTP-Referer"] = app_url
+        # Only the connection is bounded by httpx: Budget bounds every other wait, so that
+        # keep-alive bytes cannot stretch the wait for data.
         self._http = http_client or httpx.AsyncClient(
-            timeout=timeout
-            or httpx.Timeout(constants.READ_TIMEOUT, connect=constants.CONNECT_TIMEOUT)
+            timeout=httpx.Timeout(None, connect=self.bounds.connect)
         )
 
     def __repr__(self) -> str:
@@ -91,10 +123,10 @@ class ClineClient:
         body = _chat_body(model, messages, tools, temperature, max_tokens, extra_body)
         body.update(stream=True, stream_options={"include_usage": True})
 
-        async def open_response() -> httpx.Response:
-            return await self._send("POST", "/chat/completions", body, stream=True)
+        async def open_response(budget: Budget) -> httpx.Response:
+            return await self._send("POST", "/chat/completions", body, budget)
 
-        return ChatStream(open_response, self._retry_delay)
+        return ChatStream(open_response, self._retry_delay, self.bounds)
 
     async def chat(
         self,
@@ -109,35 +141,87 @@ class ClineClient:
         """One completion as a single JSON answer (``"stream": false``)."""
         body = _chat_body(model, messages, tools, temperature, max_tokens, extra_body)
         body["stream"] = False
-        payload = await self._with_retries(lambda: self._json("POST", "/chat/completions", body))
+        payload = await self._with_retries(
+            lambda budget: self._json("POST", "/chat/completions", body, budget, first_byte=False)
+        )
         return _completion_result(payload)
 
     async def list_models(self) -> list[Model]:
         """The models the key can use (``GET /models``; an OpenAI list or a bare array)."""
-        payload = await self._with_retries(lambda: self._json("GET", "/models", None))
+        payload = await self._with_retries(
+            lambda budget: self._json("GET", "/models", None, budget)
+        )
         entries = payload.get("data") if isinstance(payload, Mapping) else payload
         if not isinstance(entries, list):
             raise ClineAPIError("The Cline API answered /models with something that is not a list")
-        return [Model.model_validate(entry) for entry in entries if isinstance(entry, Mapping)]
+        # An entry without a string id names no model: skipped, like any odd entry.
+        return [
+            Model.model_validate(entry)
+            for entry in entries
+            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str)
+        ]
 
     # -- transport ------------------------------------------------------------------------------
 
-    async def _send(
-        self, method: str, path: str, body: Mapping[str, Any] | None, *, stream: bool
-    ) -> httpx.Response:
-        """Send one request; return the response if its status is 2xx, else raise its error."""
+    def _key(self) -> str:
+        """The key to send; raises when there is none that can be sent."""
         if self._api_key is None:
             raise MissingAPIKeyError(
                 "No Cline API key: set CLINE_API_KEY or the apiKey option "
                 "(in VS Code: Cline Bridge: Set API Key)"
             )
-        headers = {**self._headers, "Authorization": f"Bearer {self._api_key.reveal()}"}
-        request = self._http.build_request(method, self.base_url + path, json=body, headers=headers)
+        if self._api_key.problem is not None:
+            raise InvalidAPIKeyError(self._api_key.problem)
+        return self._api_key.reveal()
+
+    def _request(self, method: str, path: str, body: Mapping[str, Any] | None) -> httpx.Request:
+        headers = {**self._headers, "Authorization": f"Bearer {self._key()}"}
         try:
-            response = await self._http.send(request, stream=stream)
-        except httpx.TimeoutException:
+            return self._http.build_request(
+                method, self.base_url + path, json=body, headers=headers
+            )
+        except UnicodeEncodeError:
+            raise ClineAPIError(
+                "The request to the Cline API cannot be built: a header holds a character "
+                "that is not ASCII (app_title or app_url)",
+                retryable=False,
+            ) from None
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        budget: Budget,
+        *,
+        first_byte: bool = True,
+    ) -> httpx.Response:
+        """Send one request; return the response, still to be read, if its status is 2xx,
+        else raise its error. The headers must come within the first-byte bound (``first_byte``)
+        or, in any case, the deadline."""
+        request = self._request(method, path, body)
+        first_byte_timeout = self.bounds.first_byte
+        until = budget.now() + first_byte_timeout if first_byte else math.inf
+        slow = (
+            f"The Cline API did not answer within {describe_wait(first_byte_timeout)} "
+            f"({method} {path})"
+        )
+        try:
+            response = await budget.wait(self._http.send(request, stream=True), until, slow)
+        except httpx.ConnectTimeout:
+            raise APITimeoutError(
+                f"The Cline API at {self.base_url} did not accept a connection within "
+                f"{describe_wait(self.bounds.connect)}",
+                retryable=True,
+            ) from None
+        except httpx.TimeoutException:  # the bounds of a caller's own http_client
             raise APITimeoutError(
                 f"The Cline API did not answer in time ({method} {path})"
+            ) from None
+        except httpx.LocalProtocolError as error:  # nothing went out: sending again cannot help
+            raise ClineAPIError(
+                f"The request to the Cline API could not be sent: {_describe(error)}",
+                retryable=False,
             ) from None
         except httpx.TransportError as error:
             raise APIConnectionError(
@@ -145,20 +229,44 @@ class ClineClient:
             ) from None
         if response.is_success:
             return response
+        raise self._status_error(
+            response.status_code, response.headers, await _error_body(response, budget)
+        )
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        budget: Budget,
+        *,
+        first_byte: bool = True,
+    ) -> Any:
+        response = await self._send(method, path, body, budget, first_byte=first_byte)
+        request_id = response.headers.get("x-request-id")
         try:
-            content = await response.aread()
+            content = await read_body(
+                response, budget, limit=constants.MAX_BODY, what=f"{path} answer", truncate=False
+            )
+        except httpx.TransportError as error:
+            raise APIConnectionError(
+                f"Connection to the Cline API lost while reading its {path} answer: "
+                f"{type(error).__name__}",
+                request_id=request_id,
+            ) from None
         finally:
             await response.aclose()
-        raise self._status_error(response.status_code, response.headers, content)
-
-    async def _json(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        response = await self._send(method, path, body, stream=False)
         try:
-            payload = response.json()
+            payload = loads(content)
+        except JSONTooDeepError:
+            raise ClineAPIError(
+                f"The Cline API answered {path} with JSON nested too deep to read",
+                request_id=request_id,
+            ) from None
         except ValueError:
             raise ClineAPIError(
                 f"The Cline API answered {path} with something that is not JSON",
-                request_id=response.headers.get("x-request-id"),
+                request_id=request_id,
             ) from None
         # Some answers come wrapped as {"success": true, "data": {...}}.
         if isinstance(payload, Mapping) and "success" in payload and "data" in payload:
@@ -179,9 +287,10 @@ class ClineClient:
             error.retryable = False
         return error
 
-    def _retry_delay(self, error: ClineAPIError, attempt: int) -> float | None:
+    def _retry_delay(self, error: ClineAPIError, attempt: int, budget: Budget) -> float | None:
         """Seconds to wait before retry ``attempt`` (0 for the first) after ``error``, or None
-        when it must be raised: not retryable, or the retries are used up."""
+        when it must be raised: not retryable, the retries are used up, or the deadline would
+        pass before the retry could start."""
         if not error.retryable or attempt >= self.max_retries:
             return None
         delay = (
@@ -189,21 +298,77 @@ class ClineClient:
             if error.retry_after is not None
             else backoff(attempt, self._backoff_base)
         )
+        if delay >= budget.left():
+            logger.info("%s; no retry: the call's deadline comes first", error.message)
+            return None
         logger.info(
             "%s; retry %d of %d in %.1fs", error.message, attempt + 1, self.max_retries, delay
         )
+        if self._on_retry is not None:
+            self._on_retry(error, attempt + 1, self.max_retries, delay)
         return delay
 
-    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _with_retries(self, call: Callable[[Budget], Awaitable[T]]) -> T:
+        budget = Budget(self.bounds)
         attempt = 0
         while True:
             try:
-                return await call()
+                return await call(budget)
             except ClineAPIError as error:
-                if (delay := self._retry_delay(error, attempt)) is None:
+                if (delay := self._retry_delay(error, attempt, budget)) is None:
                     raise
                 attempt += 1
                 await asyncio.sleep(delay)
+
+
+async def _error_body(response: httpx.Response, budget: Budget) -> bytes:
+    """The first ``MAX_ERROR_BODY`` bytes of an error response's body (decompressed), then the
+    response is closed. A body that cannot be read gives what the status says alone."""
+    try:
+        return await read_body(
+            response, budget, limit=constants.MAX_ERROR_BODY, what="an error body", truncate=True
+        )
+    except (ClineAPIError, httpx.HTTPError):
+        return b""
+    finally:
+        await response.aclose()
+
+
+def _usable_key(api_key: str | Secret | None) -> Secret | None:
+    """The key as it will be sent (stripped), or None; one that cannot be sent keeps its
+    problem, to be raised by each call (``InvalidAPIKeyError``)."""
+    if isinstance(api_key, Secret):
+        if api_key.problem is not None:
+            return api_key
+        api_key = api_key.reveal()
+    return api_key_from(api_key, "api_key")
+
+
+def _time_bounds(
+    timeout: httpx.Timeout | None,
+    connect: float | None,
+    first_byte: float | None,
+    idle: float | None,
+    deadline: float | None,
+) -> TimeBounds:
+    """The client's bounds: each one given, else the older ``timeout``'s, else the default."""
+    older_connect = timeout.connect if timeout is not None else None
+    older_read = timeout.read if timeout is not None else None
+    return TimeBounds(
+        connect=_seconds("connect_timeout", connect, older_connect, constants.CONNECT_TIMEOUT),
+        first_byte=_seconds(
+            "first_byte_timeout", first_byte, older_read, constants.FIRST_BYTE_TIMEOUT
+        ),
+        idle=_seconds("idle_timeout", idle, older_read, constants.IDLE_TIMEOUT),
+        deadline=None if deadline is None else _seconds("deadline", deadline, None, 0.0),
+    )
+
+
+def _seconds(name: str, given: float | None, older: float | None, default: float) -> float:
+    value = given if given is not None else older if older is not None else default
+    if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def _chat_body(

@@ -3,16 +3,22 @@ read every body shape the Cline API is known to send (cline-rest-api.md §7).
 
 Every error has a one-line human ``message``; ``status``, ``code`` and ``request_id`` say what
 support needs; ``retryable`` says whether trying again later can help. None of them ever holds
-the API key: it is only in the request headers, which no error keeps.
+the API key: it is only in the request headers, which no error keeps, and whatever the server
+sends back (a 401 body may echo the key) passes through ``redaction.redact`` first.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from cline_bridge.api.safe_json import JSONTooDeepError, loads
+from cline_bridge.redaction import redact, redact_json
+
 MAX_MESSAGE_LENGTH = 300
+MAX_CODE_LENGTH = 100
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 class ClineAPIError(Exception):
@@ -33,15 +39,16 @@ class ClineAPIError(Exception):
         retryable: bool | None = None,
         body: Any = None,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
-        self.code = code
-        self.request_id = request_id
+        self.code = redact(code) if code is not None else None
+        self.request_id = redact(request_id) if request_id is not None else None
         if retryable is not None:
             self.retryable = retryable
-        self.body = body
+        self.body = redact_json(body)
 
     def __repr__(self) -> str:
         return (
@@ -54,12 +61,21 @@ class MissingAPIKeyError(ClineAPIError):
     """No key: nothing was sent."""
 
 
+class InvalidAPIKeyError(MissingAPIKeyError):
+    """A key that no request can carry (a control character, say): nothing was sent. The
+    message names where the key came from and the position, never the key."""
+
+
 class APIConnectionError(ClineAPIError):
     retryable = True
 
 
 class APITimeoutError(APIConnectionError):
-    pass
+    """A time bound ran out. Not retried, except a connection that could not be made in time: a
+    server silent for a minute rarely answers the next request sooner, and retrying would
+    multiply the wait."""
+
+    retryable = False
 
 
 class APIStatusError(ClineAPIError):
@@ -141,7 +157,9 @@ def error_from_response(
     request_id = headers.get("x-request-id") or headers.get("request-id")
     parsed = _parse_json(body)
     code, detail = _code_and_message(parsed)
-    if detail is None:
+    if parsed is _TOO_DEEP:
+        detail = "the error body is not readable JSON (nested too deep)"
+    elif detail is None:
         text = _first_line(body.decode("utf-8", "replace"))
         # An HTML error page from a proxy says nothing useful in its first line.
         detail = text if text and not text.startswith("<") else f"HTTP {status}"
@@ -160,7 +178,7 @@ def error_from_response(
         "status": status,
         "code": code,
         "request_id": request_id,
-        "body": parsed if parsed is not None else body[:MAX_MESSAGE_LENGTH],
+        "body": _shorten(body.decode("utf-8", "replace")) if _is_raw(parsed) else parsed,
     }
     if cls is APIStatusError or code in _QUOTA_CODES:
         kwargs["retryable"] = False
@@ -192,11 +210,23 @@ def _stream_error(code: str | None, detail: str | None, chunk: Any) -> StreamErr
     )
 
 
+# What _parse_json answers for JSON nested too deep to read (no JSON value is this object).
+_TOO_DEEP: Any = object()
+
+
 def _parse_json(body: bytes) -> Any:
+    """The body as JSON; None when it is empty or not JSON, ``_TOO_DEEP`` when nested too deep."""
     try:
-        return json.loads(body) if body else None
+        return loads(body) if body else None
+    except JSONTooDeepError:
+        return _TOO_DEEP
     except ValueError:
         return None
+
+
+def _is_raw(parsed: Any) -> bool:
+    """Whether the body must be kept as text: it was not readable JSON."""
+    return parsed is None or parsed is _TOO_DEEP
 
 
 def _code_and_message(parsed: Any) -> tuple[str | None, str | None]:
@@ -213,8 +243,9 @@ def _code_and_message(parsed: Any) -> tuple[str | None, str | None]:
     if isinstance(error, Mapping):
         code = error.get("code", error.get("type"))
         message = error.get("message")
+        code_text = _first_line(str(code))[:MAX_CODE_LENGTH] if code is not None else ""
         return (
-            str(code) if code is not None else None,
+            code_text or None,
             _first_line(message) if isinstance(message, str) else None,
         )
     return None, None
@@ -224,12 +255,22 @@ def _resets_at(parsed: Any) -> str | None:
     """When a spend limit resets, if the body says (``error.resets_at``)."""
     error = parsed.get("error") if isinstance(parsed, Mapping) else None
     value = error.get("resets_at") if isinstance(error, Mapping) else None
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return _first_line(value) or None
 
 
 def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0].strip() if text.strip() else ""
+    """The first non-blank line of what the server wrote, its control characters (a terminal's
+    escape sequences among them) turned into spaces: it is shown in a terminal and an editor."""
+    for line in text.splitlines():
+        if line := _CONTROL_CHARACTERS.sub(" ", line).strip():
+            return line
+    return ""
 
 
 def _shorten(text: str) -> str:
+    """``text`` redacted, then cut to one message's length: redacting after the cut could leave
+    the head of a secret that straddles it."""
+    text = redact(text)
     return text if len(text) <= MAX_MESSAGE_LENGTH else text[: MAX_MESSAGE_LENGTH - 1] + "…"

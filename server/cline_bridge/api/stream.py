@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 
+from cline_bridge.api.bounds import BodyReader, Budget, TimeBounds, describe_size
+from cline_bridge.api.constants import MAX_STREAM_BODY
 from cline_bridge.api.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -27,10 +29,14 @@ from cline_bridge.api.events import (
     UsageUpdate,
 )
 from cline_bridge.api.models import ChatResult, ToolCall, Usage
-from cline_bridge.api.sse import SSEDecoder
+from cline_bridge.api.retry import describe_wait
+from cline_bridge.api.safe_json import JSONTooDeepError, loads
+from cline_bridge.api.sse import SSEDecodeError, SSEDecoder
+from cline_bridge.redaction import redact
 
-OpenResponse = Callable[[], Awaitable[httpx.Response]]
-RetryDelay = Callable[[ClineAPIError, int], float | None]
+OpenResponse = Callable[[Budget], Awaitable[httpx.Response]]
+"""Send the request within the call's budget; the response, its body still to be read."""
+RetryDelay = Callable[[ClineAPIError, int, Budget], float | None]
 """The delay before retry ``attempt`` after an error, or None to raise it."""
 
 
@@ -40,12 +46,15 @@ class ChatStream:
     Use it as ``async with client.stream_chat(...) as stream``: leaving the block closes the HTTP
     response, so breaking out of the loop or cancelling the task stops the download at once.
     A failure before any event reached the caller is retried (up to the client's limit); once an
-    event was delivered, errors are raised after the partial output, never retried.
+    event was delivered, errors are raised after the partial output, never retried. The whole
+    iteration, retries included, keeps to the client's deadline; the stream fails when no data
+    event comes for the idle bound (keep-alive comments do not count).
     """
 
-    def __init__(self, open_response: OpenResponse, retry_delay: RetryDelay):
+    def __init__(self, open_response: OpenResponse, retry_delay: RetryDelay, bounds: TimeBounds):
         self._open_response = open_response
         self._retry_delay = retry_delay
+        self._bounds = bounds
         self._response: httpx.Response | None = None
         self._delivered = False
         self.result: ChatResult | None = None
@@ -72,50 +81,48 @@ class ChatStream:
         return self.result
 
     async def _events(self) -> AsyncIterator[ChatEvent]:
+        budget = Budget(self._bounds)
         attempt = 0
         while True:
             try:
-                async for event in self._attempt():
+                async for event in self._attempt(budget):
                     self._delivered = True
                     yield event
                 return
             except ClineAPIError as error:
-                if self._delivered or (delay := self._retry_delay(error, attempt)) is None:
+                if self._delivered or (delay := self._retry_delay(error, attempt, budget)) is None:
                     raise
                 attempt += 1
                 await asyncio.sleep(delay)
             finally:
                 await self.aclose()
 
-    async def _attempt(self) -> AsyncIterator[ChatEvent]:
-        self._response = await self._open_response()
+    async def _attempt(self, budget: Budget) -> AsyncIterator[ChatEvent]:
+        self._response = await self._open_response(budget)
         headers = self._response.headers
         request_id = headers.get("x-request-id") or headers.get("request-id")
+        request_id = redact(request_id) if request_id else None
         answer = _Answer()
-        decoder = SSEDecoder()
-        done = False
         try:
-            async for chunk in self._response.aiter_bytes():
-                for sse in decoder.feed(chunk):
-                    if sse.data == "[DONE]":
-                        done = True
-                        break
-                    if not sse.data:
+            reader = BodyReader(
+                self._response,
+                budget,
+                idle_message=f"The Cline API stream sent no data for "
+                f"{describe_wait(budget.bounds.idle)} (keep-alives do not count)",
+            )
+            async with contextlib.aclosing(_chunks(reader)) as chunks:
+                async for chunk in chunks:
+                    if chunk is None:
+                        answer.done = True
                         continue
-                    chunk = json.loads(sse.data)
-                    if not isinstance(chunk, dict):
-                        raise StreamError(
-                            "The Cline API sent a stream chunk that is not a JSON object",
-                            request_id=request_id,
-                        )
                     for event in answer.read(chunk):
                         yield event
-                if done:
-                    break
+                    # The caller has had the events: the time it took is not the server's.
+                    reader.alive()
         except ClineAPIError as error:
             error.request_id = error.request_id or request_id
             raise
-        except httpx.TimeoutException:
+        except httpx.TimeoutException:  # the bounds of a caller's own http_client
             raise APITimeoutError(
                 "The Cline API stopped sending mid-stream (read timeout)", request_id=request_id
             ) from None
@@ -128,11 +135,20 @@ class ChatStream:
                 f"Connection to the Cline API lost mid-stream: {type(error).__name__}",
                 request_id=request_id,
             ) from None
+        except SSEDecodeError as error:  # a bound of the decoder: the server will do it again
+            raise StreamError(
+                f"The Cline API sent a stream the bridge cannot read: {error}",
+                request_id=request_id,
+            ) from None
+        except JSONTooDeepError:
+            raise StreamError(
+                "The Cline API sent a chunk nested too deep to read", request_id=request_id
+            ) from None
         except ValueError:
             raise IncompleteStreamError(
                 "The Cline API sent a chunk that is not JSON", request_id=request_id
             ) from None
-        if not done and answer.finish_reason is None:
+        if not answer.done and answer.finish_reason is None:
             raise IncompleteStreamError(
                 "The Cline API stream ended without a finish reason or [DONE]; "
                 "the answer may be cut short",
@@ -143,10 +159,34 @@ class ChatStream:
         self.result = answer.result()
 
 
+async def _chunks(reader: BodyReader) -> AsyncGenerator[dict[str, Any] | None, None]:
+    """The JSON chunks of an SSE body up to its end, then None if it ended with ``[DONE]``.
+    Raises ``SSEDecodeError``, ``ValueError`` (not JSON), ``StreamError`` (not an object, or a
+    body past ``MAX_STREAM_BODY``)."""
+    decoder = SSEDecoder()
+    while (piece := await reader.read()) is not None:
+        if reader.size > MAX_STREAM_BODY:
+            raise StreamError(
+                f"The Cline API stream passed {describe_size(MAX_STREAM_BODY)}; stopped reading"
+            )
+        for sse in decoder.feed(piece):
+            if not sse.data:
+                continue  # an event without data (a named ping) is no sign of progress
+            if sse.data == "[DONE]":
+                yield None
+                return
+            chunk = loads(sse.data)
+            if not isinstance(chunk, dict):
+                raise StreamError("The Cline API sent a stream chunk that is not a JSON object")
+            yield chunk
+
+
 class _Answer:
     """What the chunks of one attempt add up to."""
 
     def __init__(self) -> None:
+        self.done = False
+        """``[DONE]`` arrived."""
         self.id: str | None = None
         self.model: str | None = None
         self.text: list[str] = []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from cline_bridge.redaction import SECRET_NAME_WORDS
+from cline_bridge.redaction import SECRET_NAME_WORDS, redact
 from cline_bridge.sidecar.protocol import CommandFailed
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ _SECRET_FIELD = re.compile(
     r"""(["'])(?:(?!\2).)*\2""",
     re.IGNORECASE,
 )
+_TRACEBACK_FORMATTER = logging.Formatter()
 
 
 def configure_logging(level: str) -> None:
@@ -65,11 +66,21 @@ def _without_command_answers(record: logging.LogRecord) -> bool:
 
 
 def _without_secret_fields(record: logging.LogRecord) -> bool:
-    """Blank the values of secret-named fields in a record's message (pygls's above all)."""
+    """Blank the values of secret-named fields in a record's message (pygls's above all), and
+    every known secret value (``redaction.redact``: the API key) in its message, traceback and
+    stack."""
     message = record.getMessage()
-    redacted = _SECRET_FIELD.sub(r"\1\2***\2", message)
+    redacted = redact(_SECRET_FIELD.sub(r"\1\2***\2", message))
     if redacted != message:
         record.msg, record.args = redacted, None
+    if record.exc_info and not record.exc_text:
+        # Formatted here, once, so that every handler shows the redacted text (Formatter.format
+        # uses exc_text when it is set).
+        record.exc_text = _TRACEBACK_FORMATTER.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
     return True
 
 
@@ -87,6 +98,8 @@ class ClientLogHandler(logging.Handler):
         self._loop_thread: int | None = None
         self._pending: list[logging.LogRecord] = []
         self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        # This handler sits on the package logger, so it sees a record before stderr's does.
+        self.addFilter(_without_secret_fields)
 
     def activate(self) -> None:
         """The client is initialized (called on the loop): send what was buffered and forward

@@ -109,7 +109,9 @@ class BridgeServer(LanguageServer):
             from cline_bridge.api.cline_client import ClineClient  # loads httpx: only when needed
 
             self._rest_client = ClineClient(
-                api_key=self.settings.api_key, base_url=self.settings.api_base_url
+                api_key=self.settings.api_key,
+                base_url=self.settings.api_base_url,
+                **self.settings.api_time_bounds,
             )
         return self._rest_client
 

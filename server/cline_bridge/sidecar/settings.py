@@ -7,14 +7,16 @@ log and its fallback used, so that a typo in an editor's configuration never sto
 from __future__ import annotations
 
 import logging
+import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from cline_bridge.api.constants import DEFAULT_BASE_URL as DEFAULT_API_BASE_URL
 from cline_bridge.api.constants import DEFAULT_MODEL
-from cline_bridge.redaction import Secret
+from cline_bridge.api.environment import TimeBoundError, TimeBoundKeywords, time_bounds_from
+from cline_bridge.redaction import Secret, api_key_from
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,13 @@ ENV_ACP_COMMAND = "CLINE_BRIDGE_ACP_COMMAND"
 # How long the editor host waits for the editor to answer a clineBridge/* request. Cline's
 # startNewTask resolves once the task has started, which can take a few seconds on a cold start.
 DEFAULT_HOST_REQUEST_TIMEOUT = 30.0
+API_TIMEOUT_OPTIONS = {
+    "connect": "connect_timeout",
+    "firstByte": "first_byte_timeout",
+    "idle": "idle_timeout",
+    "deadline": "deadline",
+}
+"""The keys of ``apiTimeouts`` (seconds), and the ``ClineClient`` keyword each one sets."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class Settings:
     api_key: Secret | None = None
     api_base_url: str = DEFAULT_API_BASE_URL
     model: str = DEFAULT_MODEL
+    api_time_bounds: TimeBoundKeywords = field(default_factory=lambda: TimeBoundKeywords())
+    """The REST client's time bounds that are not its defaults (``ClineClient`` keywords)."""
     acp_command: tuple[str, ...] = DEFAULT_ACP_COMMAND
     acp_env: Mapping[str, str] = field(default_factory=dict)
     control: bool = True
@@ -55,18 +66,19 @@ class Settings:
             )
             options = {}
         reader = _OptionReader(options)
-        api_key = reader.string("apiKey") or environ.get("CLINE_API_KEY") or None
+        api_key = _api_key(reader, environ)
         acp_reader = _OptionReader(reader.mapping("acp"), prefix="acp.")
         cline_reader = _OptionReader(reader.mapping("cline"), prefix="cline.")
         return cls(
             cline_api=reader.boolean("clineApi", False),
-            api_key=Secret(api_key) if api_key else None,
+            api_key=api_key,
             api_base_url=(
                 reader.string("apiBaseUrl")
                 or environ.get("CLINE_API_BASE_URL")
                 or DEFAULT_API_BASE_URL
             ).rstrip("/"),
             model=reader.string("model") or environ.get("CLINE_MODEL") or DEFAULT_MODEL,
+            api_time_bounds=_api_time_bounds(reader, environ),
             acp_command=acp_reader.string_list("command")
             or _command_from_env(environ)
             or DEFAULT_ACP_COMMAND,
@@ -79,6 +91,38 @@ class Settings:
             cline_version=cline_reader.string("version"),
             cline_window_pid=cline_reader.positive_integer("extensionHostPid"),
         )
+
+
+def _api_key(reader: _OptionReader, environ: Mapping[str, str]) -> Secret | None:
+    """``apiKey``, else ``CLINE_API_KEY``, stripped of surrounding whitespace (a blank one counts
+    as absent). A key that no request can carry is kept with its problem, which is logged now and
+    answered by each REST command (-32003): the message names the source, never the key."""
+    for source, value in (
+        ("initializationOptions.apiKey", reader.string("apiKey")),
+        ("CLINE_API_KEY", environ.get("CLINE_API_KEY")),
+    ):
+        if (api_key := api_key_from(value, source)) is not None:
+            if api_key.problem is not None:
+                logger.warning("%s; the REST commands will fail until it is fixed", api_key.problem)
+            return api_key
+    return None
+
+
+def _api_time_bounds(reader: _OptionReader, environ: Mapping[str, str]) -> TimeBoundKeywords:
+    """``apiTimeouts``, each bound not given there from the environment (as the CLI reads it).
+    A bound that is not a positive number is logged and its default kept."""
+
+    def ignored(error: TimeBoundError) -> None:
+        logger.warning("%s; using the default", error)
+
+    bounds = time_bounds_from(environ, on_invalid=ignored)
+    timeouts = _OptionReader(reader.mapping("apiTimeouts"), prefix="apiTimeouts.")
+    given = {
+        keyword: seconds
+        for option, keyword in API_TIMEOUT_OPTIONS.items()
+        if (seconds := timeouts.positive_number(option, 0.0)) > 0
+    }
+    return cast(TimeBoundKeywords, {**bounds, **given})
 
 
 def _command_from_env(environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -144,7 +188,8 @@ class _OptionReader:
         value = self._get(
             key,
             "a positive number",
-            lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+            # JSON as Python reads it allows Infinity: no bound at all is not a bound.
+            lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf,
         )
         return default if value is None else float(value)
 

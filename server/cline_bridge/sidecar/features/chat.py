@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
+from cline_bridge.redaction import redact
 from cline_bridge.sidecar.request_context import ProgressSink, current_request
 from cline_bridge.sidecar.settings import type_name
 from cline_bridge.wire import names
@@ -228,18 +229,20 @@ async def _until_cancelled(work: Coroutine[Any, Any, T], cancelled: asyncio.Even
             await task
         logger.info("cancelled by the client")
         raise RequestCancelledError("cancelled by the client")
+    # The errors redact themselves; once more here, since whatever leaves this function is sent
+    # to the editor and the control clients, and logged.
     try:
         return task.result()
     except MissingAPIKeyError as error:
-        raise NoApiKeyError(error.message) from None
+        raise NoApiKeyError(redact(error.message)) from None
     except ClineAPIError as error:
-        raise ApiError(error.message, _error_data(error)) from None
+        raise ApiError(redact(error.message), _error_data(error)) from None
 
 
 def _error_data(error: ClineAPIError) -> dict[str, Any]:
     return {
         "status": error.status,
-        "code": error.code,
-        "requestId": error.request_id,
+        "code": redact(error.code) if error.code is not None else None,
+        "requestId": redact(error.request_id) if error.request_id is not None else None,
         "retryable": error.retryable,
     }
