@@ -6,6 +6,7 @@ import gc
 
 
 def run(log_level: str, control_transport: str | None = None) -> int:
+    """Serve until the editor is done; the exit status is ``sidecar.stdio.serve_stdio``'s."""
     # Importing lsprotocol and building the server allocate a few hundred thousand long-lived
     # objects; with the collector on, they trigger full collections that only find live objects
     # (about 45 ms of start-up). Collect nothing until they exist, then exempt them from collection.
@@ -18,5 +19,4 @@ def run(log_level: str, control_transport: str | None = None) -> int:
     server = create_server(control_transport) if control_transport else create_server()
     gc.freeze()
     gc.enable()
-    serve_stdio(server)
-    return 0
+    return serve_stdio(server)
