@@ -172,6 +172,22 @@ class LspClient:
         if self._stderr is not None:
             self._stderr.close()
 
+    def stop_reading(self) -> None:
+        """Play an editor that stops reading the server's output: nothing more is taken from the
+        connection until `read_again`, so the server's writes fill the pipe and then wait."""
+        self._transport().pause_reading()
+
+    def read_again(self) -> None:
+        self._transport().resume_reading()
+
+    def _transport(self) -> asyncio.ReadTransport:
+        # StreamReader keeps its transport private; pausing it (not the reader) leaves the
+        # reader's own flow control alone, so it cannot resume reading behind our back.
+        transport = getattr(self._in, "_transport", None)
+        if not isinstance(transport, asyncio.ReadTransport):
+            raise LspError("this connection cannot stop reading")
+        return transport
+
     def stderr_tail(self, limit: int = 2000) -> str:
         """The end of what the server wrote to stderr, for error reports."""
         if self._stderr is None:

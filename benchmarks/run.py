@@ -3,12 +3,14 @@
 Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
                                [--acp-runs N]
 
-Prints seven tables: the sidecar against a bare pygls 2 server, whole `cline-bridge` commands
+Prints eight tables: the sidecar against a bare pygls 2 server, whole `cline-bridge` commands
 against a bare interpreter and raw httpx, commands over the sidecar's control endpoint against the
-editor's own connection, streaming parse throughput against raw httpx and the openai SDK,
-`clineBridge.chat` over LSP against our client in-process, the ACP host against driving
-`cline --acp` directly, and the editor host with the real Cline extension in code-server against
-a helper extension calling the ClineAPI itself (and its task events against Cline's own writes).
+editor's own connection, the sidecar's memory after 20k forwarded commands against after 1k and
+a control round trip while the editor does not read against while it does, streaming parse
+throughput against raw httpx and the openai SDK, `clineBridge.chat` over LSP against our client
+in-process, the ACP host against driving `cline --acp` directly, and the editor host with the
+real Cline extension in code-server against a helper extension calling the ClineAPI itself (and
+its task events against Cline's own writes).
 Every figure is a ratio against a baseline, with its target beside it. Nothing is asserted: the
 exit status is 0 whatever the ratios are. It is 1 when a table could not be measured at all: no
 sidecar, a sidecar or command that fails, or (for the acp and cline tables, run by default) no
@@ -39,6 +41,7 @@ import cline
 import commands
 import control
 import lsp_chat
+import robustness
 import streaming
 from lsp_client import LspError
 from measures import RoundTrip, Side, Stats, cold_start, round_trips
@@ -76,6 +79,8 @@ class Plan:
     command_warmups: int
     cline_runs: int
     cline_warmups: int
+    robustness_trips: int
+    robustness_warmups: int
 
     def control(self) -> control.ControlPlan:
         """The control table's plan: its round trips are sampled as the sidecar table's."""
@@ -110,6 +115,8 @@ FULL = Plan(
     command_warmups=3,
     cline_runs=10,
     cline_warmups=2,
+    robustness_trips=500,
+    robustness_warmups=50,
 )
 QUICK = Plan(
     cold_runs=5,
@@ -131,8 +138,10 @@ QUICK = Plan(
     command_warmups=1,
     cline_runs=3,
     cline_warmups=1,
+    robustness_trips=100,
+    robustness_warmups=10,
 )
-PARTS = ("sidecar", "commands", "control", "streaming", "chat", "acp", "cline")
+PARTS = ("sidecar", "commands", "control", "robustness", "streaming", "chat", "acp", "cline")
 STREAM_CHUNKS = 20_000
 CHAT_DELTAS = 10_000
 
@@ -279,7 +288,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         action="append",
         choices=PARTS,
-        help="run only this table (repeatable; default: all seven)",
+        help="run only this table (repeatable; default: all eight)",
     )
     parser.add_argument(
         "--acp-runs",
@@ -322,6 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = "error" in report["commands"]
         if "control" in parts:
             report["control"] = measure_control(plan)
+        if "robustness" in parts:
+            report["robustness"] = measure_robustness(plan)
+            failed = failed or "error" in report["robustness"]
         if parts & {"streaming", "chat"}:
             report.update(asyncio.run(measure_streaming(plan, parts)))
         if "acp" in parts:
@@ -406,6 +418,20 @@ def measure_control(plan: Plan) -> dict[str, Any]:
         results = asyncio.run(control.run(plan.control(), TIMEOUT))
     except LspError as exc:  # e.g. a sidecar without a control endpoint
         print(f"\ncontrol endpoint: not measured: {exc}", flush=True)
+        return {"error": str(exc)}
+    print("\n".join(["", *results.lines()]), flush=True)
+    return results.to_json()
+
+
+def measure_robustness(plan: Plan) -> dict[str, Any]:
+    """The robustness table, printed; its results as plain data, or what stopped it."""
+    robustness_plan = robustness.RobustnessPlan(
+        trips=plan.robustness_trips, warmups=plan.robustness_warmups
+    )
+    try:
+        results = asyncio.run(robustness.run(robustness_plan, TIMEOUT))
+    except (LspError, OSError) as exc:
+        print(f"\nrobustness: not measured: {exc}", file=sys.stderr, flush=True)
         return {"error": str(exc)}
     print("\n".join(["", *results.lines()]), flush=True)
     return results.to_json()
