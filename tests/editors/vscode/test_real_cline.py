@@ -204,7 +204,14 @@ def test_a_task_of_twenty_tool_calls_is_followed_in_order_without_loss_or_duplic
     records = ClineRecords(workbench.editor.cline_data)
     assert records.tool_use_ids(task_id) == calls, "the fake model's calls, as Cline recorded them"
     tool_events = [(e["toolCallId"], e["status"]) for e in events if e["kind"] == "toolCall"]
-    assert tool_events == [(call, status) for call in calls for status in ("pending", "completed")]
+    assert _without_auto_approvals(tool_events) == [
+        (call, status) for call in calls for status in ("pending", "completed")
+    ]
+    # Cline 4 may record "pending" for a moment while its auto-approval answers; the bridge then
+    # tells it as an approval the panel allowed. Never as one left open or rejected.
+    resolved = [e["outcome"] for e in events if e["kind"] == "approvalResolved"]
+    assert len(resolved) == sum(e["kind"] == "approval" for e in events)
+    assert set(resolved) <= {"allowed"}
     assert [e["kind"] for e in events][:2] == ["started", "turnStart"]
     assert [e["kind"] for e in events][-2:] == ["message", "turnEnd"]
     seqs = [event["seq"] for event in events]
@@ -228,3 +235,19 @@ def run_task_script(workbench: Workbench, plan: list[dict[str, Any]]) -> dict[st
     assert done.returncode == 0, f"the task script failed:\n{done.stderr}"
     played: dict[str, Any] = json.loads(done.stdout)
     return played
+
+
+def _without_auto_approvals(tool_events: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tool call events with each ``in_progress`` taken out, once it is checked to sit
+    between its call's ``pending`` and its result (an auto-approval seen between two readings)."""
+    kept: list[tuple[str, str]] = []
+    for index, (call, status) in enumerate(tool_events):
+        if status != "in_progress":
+            kept.append((call, status))
+            continue
+        assert kept[-1:] == [(call, "pending")], f"{call} in progress before it was pending"
+        assert tool_events[index + 1 : index + 2] in (
+            [(call, "completed")],
+            [(call, "failed")],
+        ), f"{call} in progress and then not finished"
+    return kept
