@@ -44,6 +44,10 @@ MAX_BODY = 64 * 1024 * 1024
 """Body cap afterwards: room for a few images sent inline as data URLs."""
 INITIALIZE_TIMEOUT = 10.0
 """Seconds a new connection has to authenticate before it is closed."""
+MAX_UNREAD = 16 * 1024 * 1024
+"""Bytes of answers and task events a client may leave unread before it is disconnected. Requests
+wait for a client's unread answers (``_serve``); task events to a subscriber do not, so a script
+that stopped reading (a paused pager) would otherwise grow the sidecar's memory without end."""
 
 _converter = get_converter()
 
@@ -204,8 +208,17 @@ class ControlConnection:
             self._peer.respond(request_id, result)
 
     def _write(self, message: dict[str, Any]) -> None:
-        if not self._closed and not self._writer.is_closing():
-            self._writer.write(framing.encode(message))
+        if self._closed or self._writer.is_closing():
+            return
+        self._writer.write(framing.encode(message))
+        unread = self._writer.transport.get_write_buffer_size()
+        if unread > MAX_UNREAD:
+            logger.warning(
+                "control client dropped: it left %d MiB of answers and events unread",
+                unread // (1024 * 1024),
+            )
+            # Abort, not close: close would wait to write what the client does not read.
+            self._writer.transport.abort()
 
 
 def _refusal(reason: str) -> dict[str, Any]:
