@@ -5,7 +5,6 @@ an error, a log line, a ``window/logMessage`` or what the CLI prints."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -78,8 +77,7 @@ async def _chat_and_log(
         answer = await sidecar.execute("clineBridge.chat", {"prompt": "hello"})
         status = await sidecar.execute("clineBridge.status")
         sidecar.process.kill()
-        assert sidecar.process.stderr is not None
-        log = (await asyncio.wait_for(sidecar.process.stderr.read(), TIMEOUT)).decode()
+        log = await sidecar.read_log()
     return answer, status, sidecar, log
 
 
@@ -161,3 +159,18 @@ def test_the_cli_refuses_a_key_no_header_can_carry_in_one_line(fake_api: FakeCli
     )
     assert "Traceback" not in done.stderr
     assert fake_api.requests == []
+
+
+async def test_a_key_pasted_into_an_argument_is_not_echoed_in_the_answer() -> None:
+    async with raw_sidecar(env=without_cline_settings(CLINE_API_KEY=KEY)) as sidecar:
+        await sidecar.initialize({"clineApi": True})
+        answer = await sidecar.execute("clineBridge.pressPrimaryButton", {KEY: True})
+        status = await sidecar.execute("clineBridge.status")
+        sidecar.process.kill()
+        log = await sidecar.read_log()
+
+    assert answer["error"]["code"] == -32602
+    assert answer["error"]["message"].startswith("clineBridge.pressPrimaryButton")
+    assert "'***'" in answer["error"]["message"]
+    assert "result" in status
+    assert KEY not in json.dumps(sidecar.transcript) + log

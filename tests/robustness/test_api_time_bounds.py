@@ -35,7 +35,6 @@ from tests.fakes.cline_api import (
 )
 from tests.support.api_client import HELLO, MODEL, bounded, failure, make_client, wait_event
 from tests.support.environment import without_cline_settings
-from tests.support.raw_peer import TIMEOUT as PEER_TIMEOUT
 from tests.support.raw_peer import raw_sidecar
 
 KEY = "sk-test-TIME-BOUNDS-LEAK-CHECK-4242"
@@ -357,8 +356,7 @@ async def test_the_sidecar_takes_its_time_bounds_from_its_settings(fake_api: Fak
         answer = await sidecar.execute("clineBridge.chat", {"prompt": "hello"})
         status = await sidecar.execute("clineBridge.status")
         sidecar.process.kill()
-        assert sidecar.process.stderr is not None
-        log = (await asyncio.wait_for(sidecar.process.stderr.read(), PEER_TIMEOUT)).decode()
+        log = await sidecar.read_log()
 
     assert answer["error"]["message"] == (
         "The Cline API did not answer within 0.5 s (POST /chat/completions)"

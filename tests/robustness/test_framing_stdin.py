@@ -136,5 +136,4 @@ async def _stop(sidecar: RawSidecar) -> None:
 
 
 async def _stderr(sidecar: RawSidecar) -> str:
-    assert sidecar.process.stderr is not None
-    return (await asyncio.wait_for(sidecar.process.stderr.read(), TIMEOUT)).decode(errors="replace")
+    return await sidecar.read_log()

@@ -14,8 +14,9 @@ import pytest_asyncio
 
 from cline_bridge.sidecar.commands import MAX_ARGUMENT_DEPTH
 from cline_bridge.sidecar.images import MAX_IMAGE_BYTES, MAX_IMAGES
+from tests.robustness.canary import CANARY_KEY
 from tests.support.control_sidecar import Sidecar, running_sidecar, runtime_dir, workspace
-from tests.support.editor_double import STARTED
+from tests.support.editor_double import DOUBLE_OPTIONS, STARTED
 from tests.support.images import PNG_BYTES
 from tests.support.sidecar import execute, execute_error
 
@@ -28,7 +29,8 @@ MiB = 1024 * 1024
 
 @pytest_asyncio.fixture
 async def sidecar(runtime_dir: Path, workspace: Path) -> AsyncIterator[Sidecar]:
-    async with running_sidecar(runtime_dir, workspace) as started:
+    options = {**DOUBLE_OPTIONS, "apiKey": CANARY_KEY}
+    async with running_sidecar(runtime_dir, workspace, options=options) as started:
         yield started
 
 
@@ -37,6 +39,7 @@ async def refused(sidecar: Sidecar, command: str, *arguments: Any) -> str:
     that the sidecar goes on serving."""
     error = await execute_error(sidecar.editor, command, *arguments)
     assert error.code == -32602, error
+    assert CANARY_KEY not in repr(error)
     assert sidecar.editor.cline.calls == []
     assert await execute(sidecar.editor, START, "still here") == STARTED
     sidecar.editor.cline.calls.clear()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.robustness.canary import CANARY_KEY
 from tests.support.environment import without_cline_settings
 from tests.support.raw_peer import TIMEOUT, RawSidecar, raw_sidecar
 
@@ -142,7 +143,7 @@ async def test_a_malformed_message_is_answered_as_json_rpc_says(
 async def test_a_second_initialize_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    env = without_cline_settings(XDG_RUNTIME_DIR=str(runtime))
+    env = without_cline_settings(XDG_RUNTIME_DIR=str(runtime), CLINE_API_KEY=CANARY_KEY)
     async with raw_sidecar(env=env) as sidecar:
         await sidecar.initialize({"clineApi": True})
         first = (await sidecar.execute("clineBridge.status"))["result"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import acp_agent
+from tests.robustness.canary import CANARY_KEY
 from tests.support.environment import without_cline_settings
 from tests.support.raw_peer import raw_sidecar
 
@@ -26,7 +27,7 @@ async def test_a_signal_removes_the_discovery_file_and_ends_the_agent(
 ) -> None:
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    env = without_cline_settings(XDG_RUNTIME_DIR=str(runtime))
+    env = without_cline_settings(XDG_RUNTIME_DIR=str(runtime), CLINE_API_KEY=CANARY_KEY)
     async with raw_sidecar(env=env) as sidecar:
         await sidecar.initialize({"acp": {"command": acp_agent.command("normal")}})
         await sidecar.execute("clineBridge.startNewTask", "hello")

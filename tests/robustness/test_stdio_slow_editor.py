@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.robustness.canary import CANARY_KEY
 from tests.support.editor_double import DOUBLE_OPTIONS
 from tests.support.environment import without_cline_settings
 from tests.support.raw_control import RawControl
@@ -31,7 +32,7 @@ ANSWERED_WITHIN = 5.0
 async def test_scripts_are_served_while_the_editor_reads_nothing(tmp_path: Path) -> None:
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    env = without_cline_settings(XDG_RUNTIME_DIR=str(runtime))
+    env = without_cline_settings(XDG_RUNTIME_DIR=str(runtime), CLINE_API_KEY=CANARY_KEY)
     async with raw_sidecar(env=env) as sidecar:
         await sidecar.initialize({**DOUBLE_OPTIONS, "hostRequestTimeout": 30})
         record = await _discovery_record(sidecar)
@@ -49,12 +50,12 @@ async def test_scripts_are_served_while_the_editor_reads_nothing(tmp_path: Path)
         )
 
         # The editor reads again: every request it sent is answered, in whole frames.
-        stderr = asyncio.ensure_future(sidecar.process.stderr.read())  # type: ignore[union-attr]
+        stderr = asyncio.ensure_future(sidecar.read_log())
         answered = await _answers(sidecar, FLOOD)
         shutdown = await sidecar.request("shutdown")
         await sidecar.send({"jsonrpc": "2.0", "method": "exit"})
         returncode = await asyncio.wait_for(sidecar.process.wait(), TIMEOUT)
-        log = (await asyncio.wait_for(stderr, TIMEOUT)).decode()
+        log = await stderr
         await before.close()
         await newcomer.close()
 

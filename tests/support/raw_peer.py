@@ -13,6 +13,10 @@ from tests.support.sidecar import SERVER_COMMAND
 
 TIMEOUT = 10.0
 
+started_sidecars: list[RawSidecar] = []
+"""Every sidecar ``raw_sidecar`` started, for checks over a whole test (the robustness tier's
+secret canary); whoever checks clears it."""
+
 
 def frame_bytes(body: bytes) -> bytes:
     """``body`` framed with the LSP base protocol's Content-Length header."""
@@ -31,6 +35,8 @@ class RawPeer:
         self.reader = reader
         self.writer = writer
         self.notifications: list[dict[str, Any]] = []
+        self.transcript: list[dict[str, Any]] = []
+        """Every message read from the peer, in order."""
         self._next_id = 0
 
     async def send_raw(self, data: bytes) -> None:
@@ -69,6 +75,7 @@ class RawPeer:
         assert length is not None, f"frame without Content-Length: {headers!r}"
         body = await asyncio.wait_for(self.reader.readexactly(length), TIMEOUT)
         message: dict[str, Any] = json.loads(body)
+        self.transcript.append(message)
         return message
 
     async def execute(self, command: str, *arguments: Any, **params: Any) -> dict[str, Any]:
@@ -85,6 +92,14 @@ class RawSidecar(RawPeer):
         assert process.stdin is not None
         super().__init__(process.stdout, process.stdin)
         self.process = process
+        self.log = bytearray()
+        """What the sidecar wrote to stderr, as far as ``read_log`` has read it."""
+
+    async def read_log(self) -> str:
+        """Read stderr to its end (the sidecar's exit), within ``TIMEOUT``; return all of it."""
+        assert self.process.stderr is not None
+        self.log += await asyncio.wait_for(self.process.stderr.read(), TIMEOUT)
+        return self.log.decode(errors="replace")
 
     async def initialize(self, options: dict[str, Any] | None = None) -> dict[str, Any]:
         params = {"processId": None, "rootUri": None, "capabilities": {}}
@@ -107,9 +122,13 @@ async def raw_sidecar(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    sidecar = RawSidecar(process)
+    started_sidecars.append(sidecar)
     try:
-        yield RawSidecar(process)
+        yield sidecar
     finally:
         if process.returncode is None:
             process.kill()
         await asyncio.wait_for(process.wait(), TIMEOUT)
+        with contextlib.suppress(asyncio.TimeoutError, OSError):
+            await sidecar.read_log()  # the rest of it, for whoever checks it afterwards

@@ -57,7 +57,8 @@ class CommandFailed(JsonRpcException):
     """
 
     def __init__(self, error: BridgeError) -> None:
-        super().__init__(error.message, error.code, error.data)
+        response = error.to_response()  # redacted
+        super().__init__(response["message"], error.code, response.get("data"))
 
 
 class BridgeProtocol(LanguageServerProtocol):

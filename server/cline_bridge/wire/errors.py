@@ -12,6 +12,7 @@ module imports nothing heavy: every one-shot CLI command loads it.
 
 from __future__ import annotations
 
+from cline_bridge.redaction import redact, redact_json
 from cline_bridge.wire import names
 
 TYPE_CHECKING = False
@@ -41,10 +42,12 @@ class BridgeError(Exception):
         return f"{type(self).__name__}({self.message!r}, {self.data!r}, code={self.code!r})"
 
     def to_response(self) -> dict[str, Any]:
-        """The ``error`` member of a JSON-RPC response (``data`` left out when there is none)."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        """The ``error`` member of a JSON-RPC response (``data`` left out when there is none),
+        with every known secret blanked: a message may quote what the caller sent, and a key
+        pasted into the wrong argument must not come back in an answer that scripts print."""
+        error: dict[str, Any] = {"code": self.code, "message": redact(self.message)}
         if self.data is not None:
-            error["data"] = self.data
+            error["data"] = redact_json(self.data)
         return error
 
 
