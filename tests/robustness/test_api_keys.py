@@ -16,7 +16,7 @@ from cline_bridge.api.errors import InvalidAPIKeyError
 from tests.fakes.cline_api import FakeClineAPI, json_reply, sse, text_chunks
 from tests.support.api_client import failure, make_client, stream
 from tests.support.environment import without_cline_settings
-from tests.support.raw_peer import TIMEOUT, RawSidecar, raw_sidecar
+from tests.support.raw_peer import TIMEOUT, RawSidecar, raw_sidecar, stop
 
 KEY = "sk-test-MESSY-KEY-LEAK-CHECK-31337"
 NO_API_KEY = -32003
@@ -76,8 +76,7 @@ async def _chat_and_log(
         await sidecar.initialize({"clineApi": True, **options})
         answer = await sidecar.execute("clineBridge.chat", {"prompt": "hello"})
         status = await sidecar.execute("clineBridge.status")
-        sidecar.process.kill()
-        log = await sidecar.read_log()
+        log = await stop(sidecar)
     return answer, status, sidecar, log
 
 
@@ -166,8 +165,7 @@ async def test_a_key_pasted_into_an_argument_is_not_echoed_in_the_answer() -> No
         await sidecar.initialize({"clineApi": True})
         answer = await sidecar.execute("clineBridge.pressPrimaryButton", {KEY: True})
         status = await sidecar.execute("clineBridge.status")
-        sidecar.process.kill()
-        log = await sidecar.read_log()
+        log = await stop(sidecar)
 
     assert answer["error"]["code"] == -32602
     assert answer["error"]["message"].startswith("clineBridge.pressPrimaryButton")

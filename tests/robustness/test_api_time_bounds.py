@@ -35,7 +35,7 @@ from tests.fakes.cline_api import (
 )
 from tests.support.api_client import HELLO, MODEL, bounded, failure, make_client, wait_event
 from tests.support.environment import without_cline_settings
-from tests.support.raw_peer import raw_sidecar
+from tests.support.raw_peer import raw_sidecar, stop
 
 KEY = "sk-test-TIME-BOUNDS-LEAK-CHECK-4242"
 TIMEOUT = 30.0
@@ -355,8 +355,7 @@ async def test_the_sidecar_takes_its_time_bounds_from_its_settings(fake_api: Fak
         )
         answer = await sidecar.execute("clineBridge.chat", {"prompt": "hello"})
         status = await sidecar.execute("clineBridge.status")
-        sidecar.process.kill()
-        log = await sidecar.read_log()
+        log = await stop(sidecar)
 
     assert answer["error"]["message"] == (
         "The Cline API did not answer within 0.5 s (POST /chat/completions)"

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.support.raw_peer import TIMEOUT, RawSidecar, frame, raw_sidecar
+from tests.support.raw_peer import TIMEOUT, frame, raw_sidecar, stop
 
 STATUS = {
     "jsonrpc": "2.0",
@@ -69,8 +69,7 @@ async def test_a_broken_frame_is_logged_and_the_next_one_read(broken: bytes, rea
 
         await sidecar.send_raw(broken + frame(STATUS))
         answer = await sidecar.response_to(7)
-        await _stop(sidecar)
-        log = await _stderr(sidecar)
+        log = await stop(sidecar)
 
     assert answer["result"]["name"] == "cline-bridge"
     assert "stdin: frame refused" in log
@@ -110,7 +109,7 @@ async def test_a_stream_that_cannot_be_put_back_in_step_ends_the_sidecar_clearly
         with contextlib.suppress(ConnectionError):  # it may exit before it has read it all
             await sidecar.send_raw(stream)
         returncode = await asyncio.wait_for(sidecar.process.wait(), TIMEOUT)
-        log = await _stderr(sidecar)
+        log = await sidecar.read_log()
 
     assert returncode == EXIT_BROKEN_INPUT
     assert reason in log
@@ -127,13 +126,3 @@ async def test_a_body_that_is_not_json_is_answered_with_a_parse_error() -> None:
 
     assert error["error"] == {"code": -32700, "message": "Parse error: the body is not JSON"}
     assert status["result"]["name"] == "cline-bridge"
-
-
-async def _stop(sidecar: RawSidecar) -> None:
-    await sidecar.request("shutdown")
-    await sidecar.send({"jsonrpc": "2.0", "method": "exit"})
-    assert await asyncio.wait_for(sidecar.process.wait(), TIMEOUT) == 0
-
-
-async def _stderr(sidecar: RawSidecar) -> str:
-    return await sidecar.read_log()

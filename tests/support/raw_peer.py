@@ -132,3 +132,12 @@ async def raw_sidecar(
         await asyncio.wait_for(process.wait(), TIMEOUT)
         with contextlib.suppress(asyncio.TimeoutError, OSError):
             await sidecar.read_log()  # the rest of it, for whoever checks it afterwards
+
+
+async def stop(sidecar: RawSidecar) -> str:
+    """End ``sidecar`` as an editor does (``shutdown``, ``exit``), so that it writes out every log
+    line it has queued; return its whole log."""
+    await sidecar.request("shutdown")
+    await sidecar.send({"jsonrpc": "2.0", "method": "exit"})
+    assert await asyncio.wait_for(sidecar.process.wait(), TIMEOUT) == 0
+    return await sidecar.read_log()
