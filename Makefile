@@ -14,6 +14,7 @@ VSIX := $(CLIENT)/cline-bridge.vsix
 SERVER_SOURCES := $(shell find server/cline_bridge -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name py.typed \) -print)
 CLIENT_SOURCES := $(shell find $(CLIENT)/src -name '*.ts' 2>/dev/null) $(CLIENT)/package.json $(CLIENT)/tsconfig.json
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test test-client test-python e2e-tools lint format bench vsix clean
 
@@ -52,8 +53,12 @@ run: $(VSIX)
 test-client: $(NPM_STAMP)
 	cd $(CLIENT) && npm test
 
+# The tiers without an editor run on every core (pytest-xdist); the editors (marked e2e: a
+# code-server takes about 1 GB) one at a time, after them. Exit status 5 is "no test selected",
+# for a PYTEST_ARGS that names tests of one kind only.
 test-python: $(PY_STAMP) $(VSIX) e2e-tools
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e" -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test: test-client test-python
 
