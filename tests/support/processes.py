@@ -11,10 +11,16 @@ processes come and go while a scan runs. It imports no pytest, so benchmarks can
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import signal
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROC = Path("/proc")
+_KILL_WAIT = 5.0
+"""Seconds ``ProcessWatch.kill_survivors`` waits for the killed processes to be gone."""
+_POLL = 0.05
 
 
 @dataclass(frozen=True)
@@ -120,3 +126,43 @@ def exe(pid: int) -> str | None:
     """The path of the program ``pid`` runs (still as it was, if since deleted), or None."""
     found = _link(pid, "exe")
     return None if found is None else found.removesuffix(" (deleted)")
+
+
+@dataclass
+class ProcessWatch:
+    """Every process seen under an editor while it ran, by (pid, start time), with its command:
+    what must not outlive it."""
+
+    seen: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def look(self, root: int) -> None:
+        """Note the descendants of ``root`` (a child that made its own session included)."""
+        for pid in descendants(root):
+            if (found := stat(pid)) is not None:
+                self._note(found)
+
+    def look_group(self, pgrp: int) -> None:
+        """Note the members of the group whose leader, ``pgrp``, has exited and been reaped.
+
+        A process whose pid is ``pgrp`` is a newcomer that reused the number, not ours."""
+        for found in all_processes():
+            if found.pgrp == pgrp and found.pid != pgrp:
+                self._note(found)
+
+    def _note(self, found: ProcessStat) -> None:
+        if (found.pid, found.started) not in self.seen:
+            self.seen[(found.pid, found.started)] = cmdline(found.pid)
+
+    def survivors(self) -> dict[tuple[int, int], str]:
+        return {key: command for key, command in self.seen.items() if alive(*key)}
+
+    def kill_survivors(self) -> dict[tuple[int, int], str]:
+        """SIGKILL whatever is left (it would otherwise outlive the test); return what was."""
+        left = self.survivors()
+        for pid, _ in left:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + _KILL_WAIT
+        while self.survivors() and time.monotonic() < deadline:
+            time.sleep(_POLL)
+        return left

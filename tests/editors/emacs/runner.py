@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from tests.editors.neovim.runner import ProcessWatch
 from tests.support.environment import without_cline_settings
+from tests.support.processes import ProcessWatch
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent

@@ -19,14 +19,14 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import processes
 from tests.support.environment import without_cline_settings
+from tests.support.processes import ProcessWatch
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -43,45 +43,6 @@ STOP_MARGIN = 15.0  # for the harness to stop the sidecar, write the result and 
 STOP_TIMEOUT = 5.0
 POLL = 0.05
 LOG_TAIL_LINES = 40
-
-
-@dataclass
-class ProcessWatch:
-    """Every process seen under Neovim while it ran, by (pid, start time), with its command."""
-
-    seen: dict[tuple[int, int], str] = field(default_factory=dict)
-
-    def look(self, root: int) -> None:
-        """Note the descendants of ``root`` (a child that made its own session included)."""
-        for pid in processes.descendants(root):
-            if (found := processes.stat(pid)) is not None:
-                self._note(found)
-
-    def look_group(self, pgrp: int) -> None:
-        """Note the members of the group whose leader, ``pgrp``, has exited and been reaped.
-
-        A process whose pid is ``pgrp`` is a newcomer that reused the number, not ours."""
-        for found in processes.all_processes():
-            if found.pgrp == pgrp and found.pid != pgrp:
-                self._note(found)
-
-    def _note(self, found: processes.ProcessStat) -> None:
-        if (found.pid, found.started) not in self.seen:
-            self.seen[(found.pid, found.started)] = processes.cmdline(found.pid)
-
-    def survivors(self) -> dict[tuple[int, int], str]:
-        return {key: command for key, command in self.seen.items() if processes.alive(*key)}
-
-    def kill_survivors(self) -> dict[tuple[int, int], str]:
-        """SIGKILL whatever is left (it would otherwise outlive the test); return what was."""
-        left = self.survivors()
-        for pid, _ in left:
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while self.survivors() and time.monotonic() < deadline:
-            time.sleep(POLL)
-        return left
 
 
 # --- a run ---------------------------------------------------------------------------------------

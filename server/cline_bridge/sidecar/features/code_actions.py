@@ -47,8 +47,9 @@ class Action:
 
 
 # Kinds, chosen for how editors list and filter them. "fix" is a `quickfix` and "improve" a
-# `refactor.rewrite`: Helix sorts by these, and eglot's `eglot-code-action-quickfix` /
-# `-rewrite`, Sublime's `only_kinds` and Neovim's `context.only` select them. Plain kinds rather
+# `refactor.rewrite`: Helix sorts by these, and Sublime's `only_kinds`, Neovim's `context.only` and
+# eglot's `eglot-code-action-quickfix` / `-rewrite` (from Eglot 1.15; before, they do nothing, and
+# `eglot-code-actions` lists every action) select them. Plain kinds rather
 # than sub-kinds (`quickfix.cline`): older eglot re-filters the answer by exact kind (its #847).
 # Explaining changes no code, so it is in no category: the empty kind, which only the unfiltered
 # menu shows (a kind is still sent, as eglot's prefix filter fails on an action without one).
