@@ -17,6 +17,7 @@ import {
 } from "vscode-languageclient/node";
 import { readApiKey, type SecretStore } from "./apiKey";
 import type { ChatSidecar } from "./ask";
+import { chooseBundle, loadManifest, type Bundle, type ManifestLoad } from "./bundle";
 import { ClineForwarder } from "./cline";
 import { registerClineRequests } from "./clineRequests";
 import { logTaskEvents } from "./taskEvents";
@@ -24,7 +25,7 @@ import type { Sidecar, SidecarCommand } from "./commands";
 import { CLIENT_ID, DISPLAY_NAME, Settings } from "./constants";
 import { errorMessage } from "./extensions";
 import { initializationOptions, serverLaunch } from "./launch";
-import { findPython, formatCommand, type Interpreter } from "./python";
+import { describeInterpreter, findPython, formatCommand, type Interpreter } from "./python";
 import { stderrClassifier } from "./serverOutput";
 import {
   sendStreamingCommand,
@@ -54,7 +55,9 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
   private lifecycle: Promise<void> = Promise.resolve();
   private pendingRestart: Promise<void> | undefined;
   private disposed = false;
-  private running: { interpreter: Interpreter; version: string } | undefined;
+  private running: { interpreter: Interpreter; version: string; bundle: Bundle } | undefined;
+  /** The VSIX's bundle manifest: read once, since the extension's files do not change under it. */
+  private manifest: Promise<ManifestLoad> | undefined;
   /** The stored API key the running sidecar was started with, to tell whether a change needs a restart. */
   private apiKeyInUse: string | undefined;
   /** The Cline version the running sidecar was told of (undefined: Cline was not installed). */
@@ -214,6 +217,13 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
       return;
     }
     this.setStatus("starting", "Checking the Python interpreter");
+    const bundled = await (this.manifest ??= loadManifest(this.extensionPath));
+    if (!bundled.ok) {
+      this.channel.error(bundled.message);
+      this.setStatus("stopped", bundled.message);
+      void this.showError(bundled.message, false);
+      return;
+    }
     const folder = vscode.workspace.workspaceFolders?.[0];
     const check = await findPython({
       setting: vscode.workspace.getConfiguration(Settings.section, folder?.uri).get<unknown>(Settings.interpreter),
@@ -228,6 +238,15 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
       void this.showError(check.message);
       return;
     }
+    const choice = chooseBundle(bundled.manifest, bundled.libsRoot, check.runtime, describeInterpreter(check.interpreter));
+    if (!choice.ok) {
+      this.channel.error(choice.message);
+      this.setStatus("stopped", choice.message);
+      void this.showError(choice.message);
+      return;
+    }
+    const { bundle } = choice;
+    this.channel.info(`Bundled libraries: ${bundle.abi} for ${bundle.target} (Cline Bridge ${bundle.version})`);
     if (this.disposed) {
       return;
     }
@@ -240,6 +259,7 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     const launch = serverLaunch({
       interpreter: check.interpreter.command,
       extensionPath: this.extensionPath,
+      libs: bundle.libs,
       baseEnv: process.env,
       apiKey,
     });
@@ -285,7 +305,7 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     const client = new SidecarLanguageClient(serverOptions, clientOptions);
     registerClineRequests(client, this.cline, this.channel);
     logTaskEvents(client, this.channel);
-    this.running = { interpreter: check.interpreter, version: check.version };
+    this.running = { interpreter: check.interpreter, version: check.runtime.version, bundle };
     this.apiKeyInUse = apiKey;
     this.clineVersionInUse = clineVersion;
     this.clientSubscription = client.onDidChangeState(({ newState }) => this.onClientState(newState));
@@ -323,7 +343,8 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
         this.setStatus("starting", "Starting the sidecar");
         break;
       case State.Running: {
-        const python = this.running ? `Python ${this.running.version}: ${formatCommand(this.running.interpreter.command)}` : "";
+        const running = this.running;
+        const python = running ? `Python ${running.version} (${running.bundle.abi}): ${formatCommand(running.interpreter.command)}` : "";
         this.setStatus("running", python);
         break;
       }
@@ -347,8 +368,10 @@ export class BridgeClient implements Sidecar, ChatSidecar, vscode.Disposable {
     };
   }
 
-  private async showError(message: string): Promise<void> {
-    const choice = await vscode.window.showErrorMessage(message, "Open Settings", "Show Log");
+  /** `settings`: offer to open the interpreter setting (pointless when the extension is damaged). */
+  private async showError(message: string, settings = true): Promise<void> {
+    const actions = settings ? ["Open Settings", "Show Log"] : ["Show Log"];
+    const choice = await vscode.window.showErrorMessage(message, ...actions);
     if (choice === "Show Log") {
       this.channel.show(true);
     } else if (choice === "Open Settings") {

@@ -69,7 +69,6 @@ export const CLINE_EXTENSION_ID = "saoudrizwan.claude-dev";
 export const MIN_CLINE_VERSION = "3.17.6";
 
 export const PYTHON_EXTENSION_ID = "ms-python.python";
-export const MIN_PYTHON_VERSION: readonly [number, number] = [3, 10];
 
 /** The JSON-RPC error code the sidecar uses for "Cline unavailable"; it re-maps ours anyway. */
 export const CLINE_UNAVAILABLE_CODE = -32002;

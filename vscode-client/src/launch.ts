@@ -9,6 +9,8 @@ export interface LaunchInputs {
   /** The interpreter's command and leading arguments, as `findPython` chose them. */
   readonly interpreter: readonly string[];
   readonly extensionPath: string;
+  /** The bundle's library folders, in PYTHONPATH order (bundle.ts `chooseBundle`). */
+  readonly libs: readonly string[];
   /** The extension host's environment; never modified. */
   readonly baseEnv: NodeJS.ProcessEnv;
   /** The key stored with **Cline Bridge: Set API Key**, if any. */
@@ -54,8 +56,9 @@ export interface InitializationOptions {
 export function serverLaunch(inputs: LaunchInputs): ServerLaunch {
   const [command = "python3", ...pythonArgs] = inputs.interpreter;
   const args = [...pythonArgs, "-m", "cline_bridge", "serve"];
-  const libs = path.join(inputs.extensionPath, "bundled", "libs");
-  const pythonPath = [libs, inputs.baseEnv.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  // The bundle first: an inherited PYTHONPATH (a user's own pydantic) must not replace the
+  // libraries that were chosen for this interpreter's ABI.
+  const pythonPath = [...inputs.libs, inputs.baseEnv.PYTHONPATH].filter(Boolean).join(path.delimiter);
   const env: NodeJS.ProcessEnv = { ...inputs.baseEnv, PYTHONPATH: pythonPath };
   let keySource: string;
   if (inputs.apiKey) {

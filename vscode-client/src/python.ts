@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { MIN_PYTHON_VERSION, PYTHON_EXTENSION_ID, Settings } from "./constants";
+import { PYTHON_EXTENSION_ID, Settings } from "./constants";
 import { errorMessage, type ExtensionRegistry } from "./extensions";
 import type { Logger } from "./log";
+import { parseProbe, PROBE_SCRIPT, type PythonRuntime } from "./pythonRuntime";
 
 /** Where the interpreter came from; the error message and the log name it. */
 export type InterpreterSource = "setting" | "python-extension" | "path";
@@ -15,7 +16,7 @@ export interface Interpreter {
 }
 
 export type PythonCheck =
-  | { readonly ok: true; readonly interpreter: Interpreter; readonly version: string }
+  | { readonly ok: true; readonly interpreter: Interpreter; readonly runtime: PythonRuntime }
   | { readonly ok: false; readonly interpreter: Interpreter; readonly message: string };
 
 /** Runs `command args...` and resolves with its stdout, or rejects with a one-line reason. */
@@ -47,12 +48,9 @@ interface PythonExtensionApi {
 }
 
 const SETTING = `${Settings.section}.${Settings.interpreter}`;
-const VERSION_SCRIPT = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
 const VERSION_TIMEOUT_MS = 15_000;
-const MIN_VERSION = MIN_PYTHON_VERSION.join(".");
-const HOW_TO_FIX =
-  `Set "${SETTING}" to a Python ${MIN_VERSION}+ interpreter, ` +
-  `e.g. ["/usr/bin/python3"] or ["\${workspaceFolder}/.venv/bin/python"].`;
+// Which versions fit is the bundle's to say (bundle.ts); here the interpreter does not even run.
+const HOW_TO_FIX = `Set "${SETTING}" to a Python interpreter, e.g. ["/usr/bin/python3"] or ["\${workspaceFolder}/.venv/bin/python"].`;
 
 /** Replaces `${workspaceFolder}` and `${userHome}`; other text is left alone. */
 export function resolveVariables(value: string, vars: { workspaceFolder?: string | undefined; userHome: string }): string {
@@ -139,13 +137,21 @@ export async function chooseInterpreter(lookup: PythonLookup): Promise<Interpret
   return { command: ["python3"], source: "path", reason: "python3 on PATH (no setting, no Python extension environment)" };
 }
 
-/** Runs the interpreter once to learn its version and rejects anything older than 3.10. */
+/** `"<command>" (from <reason>)`: how messages name an interpreter. */
+export function describeInterpreter(interpreter: Interpreter): string {
+  return `"${formatCommand(interpreter.command)}" (from ${interpreter.reason})`;
+}
+
+/**
+ * Runs the interpreter once to learn its version, implementation and platform. Whether the bundle
+ * has libraries for that is bundle.ts's question; this only fails when there is no answer.
+ */
 export async function checkInterpreter(interpreter: Interpreter, run: RunCommand = execCommand): Promise<PythonCheck> {
   const [command = "python3", ...args] = interpreter.command;
-  const shown = `"${formatCommand(interpreter.command)}" (from ${interpreter.reason})`;
+  const shown = describeInterpreter(interpreter);
   let output: string;
   try {
-    output = await run(command, [...args, "-c", VERSION_SCRIPT]);
+    output = await run(command, [...args, "-c", PROBE_SCRIPT]);
   } catch (error) {
     return {
       ok: false,
@@ -153,26 +159,15 @@ export async function checkInterpreter(interpreter: Interpreter, run: RunCommand
       message: `Cline Bridge cannot start: the Python interpreter ${shown} could not run: ${errorMessage(error)}. ${HOW_TO_FIX}`,
     };
   }
-  const version = output.trim().split(/\r?\n/).pop()?.trim() ?? "";
-  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
-  if (!match) {
+  const runtime = parseProbe(output);
+  if ("error" in runtime) {
     return {
       ok: false,
       interpreter,
-      message: `Cline Bridge cannot start: the Python interpreter ${shown} did not report its version (printed ${JSON.stringify(output.trim())}). ${HOW_TO_FIX}`,
+      message: `Cline Bridge cannot start: the Python interpreter ${shown} did not report its version (${runtime.error}). ${HOW_TO_FIX}`,
     };
   }
-  const [minMajor, minMinor] = MIN_PYTHON_VERSION;
-  const major = Number(match[1]);
-  const minor = Number(match[2]);
-  if (major < minMajor || (major === minMajor && minor < minMinor)) {
-    return {
-      ok: false,
-      interpreter,
-      message: `Cline Bridge cannot start: it needs Python ${MIN_VERSION} or newer, but ${shown} is Python ${version}. ${HOW_TO_FIX}`,
-    };
-  }
-  return { ok: true, interpreter, version };
+  return { ok: true, interpreter, runtime };
 }
 
 /** chooseInterpreter + checkInterpreter, logging the choice and the outcome. */
@@ -181,7 +176,9 @@ export async function findPython(lookup: PythonLookup): Promise<PythonCheck> {
   lookup.log.info(`Python interpreter: ${formatCommand(interpreter.command)} (from ${interpreter.reason})`);
   const check = await checkInterpreter(interpreter, lookup.run);
   if (check.ok) {
-    lookup.log.info(`Python version: ${check.version}`);
+    const { runtime } = check;
+    const build = runtime.freeThreaded ? ", free-threaded" : "";
+    lookup.log.info(`Python: ${runtime.implementation} ${runtime.version} (${runtime.target}${build})`);
   } else {
     lookup.log.error(check.message);
   }

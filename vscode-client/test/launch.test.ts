@@ -5,12 +5,13 @@ import { initializationOptions, serverLaunch, type LaunchInputs } from "../src/l
 
 const KEY = "sk-test-0123456789abcdef";
 const EXTENSION = "/ext/cline-bridge";
-const LIBS = path.join(EXTENSION, "bundled", "libs");
+const LIBS = [path.join(EXTENSION, "bundled", "libs", "cp312"), path.join(EXTENSION, "bundled", "libs", "common")];
 
 function launch(overrides: Partial<LaunchInputs> = {}) {
   return serverLaunch({
     interpreter: ["/usr/bin/python3", "-X", "utf8"],
     extensionPath: EXTENSION,
+    libs: LIBS,
     baseEnv: { PATH: "/usr/bin", HOME: "/home/me" },
     apiKey: undefined,
     ...overrides,
@@ -18,14 +19,19 @@ function launch(overrides: Partial<LaunchInputs> = {}) {
 }
 
 describe("serverLaunch", () => {
-  it("runs the bundled sidecar as a module from the extension folder, bundled libs first on PYTHONPATH", () => {
+  it("runs the bundled sidecar as a module from the extension folder, the ABI's libs then the common ones first on PYTHONPATH", () => {
     const result = launch({ baseEnv: { PATH: "/usr/bin", PYTHONPATH: "/mine" } });
     assert.equal(result.command, "/usr/bin/python3");
     assert.deepEqual(result.args, ["-X", "utf8", "-m", "cline_bridge", "serve"]);
     assert.equal(result.cwd, EXTENSION);
-    assert.equal(result.env.PYTHONPATH, [LIBS, "/mine"].join(path.delimiter));
+    assert.equal(result.env.PYTHONPATH, [...LIBS, "/mine"].join(path.delimiter));
+    assert.ok(result.logLines.includes(`Server PYTHONPATH: ${result.env.PYTHONPATH}`));
     assert.equal(result.env.PATH, "/usr/bin");
     assert.equal(result.logLines[0], "Server run command: /usr/bin/python3 -X utf8 -m cline_bridge serve --stdio");
+  });
+
+  it("sets PYTHONPATH to the bundle alone when none is inherited", () => {
+    assert.equal(launch().env.PYTHONPATH, LIBS.join(path.delimiter));
   });
 
   it("puts a stored key into the sidecar's environment as CLINE_API_KEY, over an inherited one", () => {

@@ -6,11 +6,13 @@ import {
   execCommand,
   findPython,
   formatCommand,
+  describeInterpreter,
   resolveVariables,
   type Interpreter,
   type PythonLookup,
   type RunCommand,
 } from "../src/python";
+import { PROBE_SCRIPT } from "../src/pythonRuntime";
 import { fakeExtension, recordingLogger, registry } from "./fakes";
 
 const PYTHON_EXT = "ms-python.python";
@@ -133,39 +135,45 @@ describe("chooseInterpreter", () => {
   });
 });
 
+/** The probe's answer of a CPython on Linux x86_64, with `overrides`. */
+function probe(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    version: "3.12.4",
+    implementation: "cpython",
+    platform: "linux",
+    machine: "x86_64",
+    bits: 64,
+    sysconfigPlatform: "linux-x86_64",
+    gnuType: "x86_64-pc-linux-gnu",
+    freeThreaded: false,
+    ...overrides,
+  });
+}
+
 describe("checkInterpreter", () => {
-  it("runs the interpreter with its own arguments and accepts 3.10", async () => {
-    const run = fakeRun("3.10.0\n");
+  it("runs the probe with the interpreter's own arguments and reports version, implementation and platform", async () => {
+    const run = fakeRun(`${probe({ version: "3.10.0" })}\n`);
     const check = await checkInterpreter(fromSetting, run);
-    assert.deepEqual(check, { ok: true, interpreter: fromSetting, version: "3.10.0" });
+    assert.deepEqual(check, {
+      ok: true,
+      interpreter: fromSetting,
+      runtime: { version: "3.10.0", major: 3, minor: 10, implementation: "cpython", freeThreaded: false, target: "linux-x64" },
+    });
     assert.equal(run.calls.length, 1);
     const [command, args] = run.calls[0]!;
     assert.equal(command, "/opt/py/bin/python");
-    assert.deepEqual(args.slice(0, 3), ["-X", "utf8", "-c"]);
-    assert.match(args[3]!, /sys\.version_info/);
+    assert.deepEqual(args, ["-X", "utf8", "-c", PROBE_SCRIPT]);
   });
 
-  it("accepts a version line after other output", async () => {
-    const check = await checkInterpreter(fromSetting, fakeRun("conda noise\n3.12.4\n"));
-    assert.equal(check.ok && check.version, "3.12.4");
+  it("accepts the answer after other output", async () => {
+    const check = await checkInterpreter(fromSetting, fakeRun(`conda noise\n${probe()}\n`));
+    assert.equal(check.ok && check.runtime.version, "3.12.4");
   });
 
-  it("rejects Python older than 3.10, naming interpreter, version and the fix", async () => {
-    const check = await checkInterpreter(fromSetting, fakeRun("3.9.18\n"));
-    assert.equal(check.ok, false);
-    assert.ok(!check.ok);
-    assert.equal(
-      check.message,
-      'Cline Bridge cannot start: it needs Python 3.10 or newer, but "/opt/py/bin/python -X utf8" ' +
-        '(from the "clineBridge.interpreter" setting) is Python 3.9.18. Set "clineBridge.interpreter" to a ' +
-        'Python 3.10+ interpreter, e.g. ["/usr/bin/python3"] or ["${workspaceFolder}/.venv/bin/python"].',
-    );
-  });
-
-  it("rejects Python 2 too", async () => {
-    const check = await checkInterpreter(fromSetting, fakeRun("2.7.18"));
-    assert.ok(!check.ok);
-    assert.match(check.message, /is Python 2\.7\.18/);
+  it("leaves the judgement of old versions to the bundle: Python 2 answers too", async () => {
+    const check = await checkInterpreter(fromSetting, fakeRun(probe({ version: "2.7.18" })));
+    assert.ok(check.ok);
+    assert.equal(check.runtime.major, 2);
   });
 
   it("explains an interpreter that cannot run", async () => {
@@ -176,7 +184,7 @@ describe("checkInterpreter", () => {
     assert.match(check.message, /Set "clineBridge\.interpreter"/);
   });
 
-  it("explains output that is not a version", async () => {
+  it("explains output that is not the probe's answer", async () => {
     const check = await checkInterpreter(fromSetting, fakeRun("hello"));
     assert.ok(!check.ok);
     assert.match(check.message, /did not report its version \(printed "hello"\)/);
@@ -186,17 +194,17 @@ describe("checkInterpreter", () => {
 describe("findPython", () => {
   it("logs the choice and the version", async () => {
     const log = recordingLogger();
-    const check = await findPython(lookup({ setting: ["/usr/bin/python3"], log, run: fakeRun("3.11.7") }));
+    const check = await findPython(lookup({ setting: ["/usr/bin/python3"], log, run: fakeRun(probe({ version: "3.11.7" })) }));
     assert.ok(check.ok);
     assert.deepEqual(log.lines, [
       'info: Python interpreter: /usr/bin/python3 (from the "clineBridge.interpreter" setting)',
-      "info: Python version: 3.11.7",
+      "info: Python: cpython 3.11.7 (linux-x64)",
     ]);
   });
 
   it("logs the error when the check fails", async () => {
     const log = recordingLogger();
-    const check = await findPython(lookup({ log, run: fakeRun("3.8.0") }));
+    const check = await findPython(lookup({ log, run: fakeRun("not a probe answer") }));
     assert.ok(!check.ok);
     assert.equal(log.lines.at(-1), `error: ${check.message}`);
   });
@@ -224,6 +232,10 @@ describe("helpers", () => {
   it("resolveVariables leaves unknown or unresolvable variables alone", () => {
     assert.equal(resolveVariables("${workspaceFolder}/${env:X}", { workspaceFolder: undefined, userHome: "/h" }), "${workspaceFolder}/${env:X}");
     assert.equal(resolveVariables("${userHome}/a", { userHome: "/h" }), "/h/a");
+  });
+
+  it("describeInterpreter names the command and where it came from", () => {
+    assert.equal(describeInterpreter(fromSetting), '"/opt/py/bin/python -X utf8" (from the "clineBridge.interpreter" setting)');
   });
 
   it("formatCommand quotes what a shell would split", () => {

@@ -13,6 +13,8 @@ import pytest
 
 from tests.editors.vscode.workbench import wait_until
 from tests.fakes.cline_api import sse, text_chunks
+from tests.support.processes import exe
+from tests.support.pyenv import PythonMissing, pyenv_python
 
 if TYPE_CHECKING:
     from tests.editors.vscode.workbench import StartWorkbench, Workbench
@@ -26,6 +28,9 @@ API_KEY = "sk-cline-e2e-4d61c0a9f2"  # made up; the test looks for it in every l
 QUESTION = "What is the capital of France? (e2e 2b8c)"
 ANSWER = "Paris is the capital."
 TERMINAL_TASK = "Run the tests (from a terminal)"
+NON_BUILD_PYTHON = "3.12"
+"""An interpreter other than the one `make vsix` ran on (the repository's venv)."""
+TOO_OLD_PYTHON = "3.9"
 
 
 def test_start_task_and_approve_reach_cline(workbench: Workbench) -> None:
@@ -133,3 +138,37 @@ def test_a_script_in_the_integrated_terminal_reaches_this_windows_cline(
     rediscovery = workbench.cline_bridge_from_terminal(tmp_path / "bridge-after-restart.txt")
     assert rediscovery != discovery
     assert json.loads(rediscovery.read_text())["pid"] == restarted[0]
+
+
+def test_a_non_build_interpreter_runs_the_sidecar_and_a_too_old_one_is_refused_clearly(
+    start_workbench: StartWorkbench,
+) -> None:
+    try:
+        python, old_python = pyenv_python(NON_BUILD_PYTHON), pyenv_python(TOO_OLD_PYTHON)
+    except PythonMissing as error:
+        pytest.fail(str(error), pytrace=False)
+    workbench = start_workbench(cline="double", settings={"clineBridge.interpreter": [str(python)]})
+    editor = workbench.editor
+
+    sidecars = editor.sidecar_pids()
+    assert len(sidecars) == 1, f"expected one sidecar process, found {sidecars}"
+    assert exe(sidecars[0]) == str(python.resolve())
+    editor.wait_for_log("Cline Bridge", "Bundled libraries: cp312 for ")
+    workbench.run_command("Cline Bridge: Start New Task…")
+    workbench.answer_input_box("Task for Cline", TASK)
+    workbench.toast("Cline Bridge: task sent to Cline").wait_for()
+    assert editor.wait_for_calls(1) == [{"method": "startNewTask", "args": [TASK, None]}]
+
+    # The same editor, the folder's settings naming a Python older than any the VSIX carries: the
+    # extension says so, in words and with the fix, instead of starting a sidecar that fails at
+    # its first import. (code-server does not notice a user settings file changed behind its back;
+    # the folder's settings file is watched as a user's edit of it would be.)
+    folder_settings = editor.workspace / ".vscode" / "settings.json"
+    folder_settings.parent.mkdir()
+    folder_settings.write_text(json.dumps({"clineBridge.interpreter": [str(old_python)]}))
+    editor.wait_for_log("Cline Bridge", "changed: restarting", 30.0)
+    refusal = workbench.toast("which is too old: this VSIX carries its libraries for CPython 3.10")
+    refusal.wait_for()
+    assert 'Set "clineBridge.interpreter" to a CPython' in " ".join(refusal.inner_text().split())
+    workbench.status("stopped").wait_for()
+    wait_until(lambda: not editor.sidecar_pids(), 15.0, "the old sidecar to exit")
