@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -36,6 +37,8 @@ from cline_bridge.wire.peer import METHOD_NOT_FOUND, JsonRpcPeer
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from cattrs import Converter
+
 logger = logging.getLogger(__name__)
 
 MAX_UNAUTHENTICATED_BODY = 64 * 1024
@@ -49,7 +52,13 @@ MAX_UNREAD = 16 * 1024 * 1024
 wait for a client's unread answers (``_serve``); task events to a subscriber do not, so a script
 that stopped reading (a paused pager) would otherwise grow the sidecar's memory without end."""
 
-_converter = get_converter()
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter, built on first use: building one takes 15-45 ms, which every
+    sidecar would pay at start-up (pygls builds its own), and only ``$/progress`` to a control
+    client needs it."""
+    return get_converter()
 
 
 class ControlProgress:
@@ -60,7 +69,7 @@ class ControlProgress:
 
     def _send(self, token: types.ProgressToken, value: Any) -> None:
         self._connection.notify(
-            "$/progress", {"token": token, "value": _converter.unstructure(value)}
+            "$/progress", {"token": token, "value": _converter().unstructure(value)}
         )
 
     begin = report = end = _send
