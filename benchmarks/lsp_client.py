@@ -50,7 +50,9 @@ class LspClient:
         self._reader = asyncio.create_task(self._read_loop())
 
     @classmethod
-    async def spawn(cls, argv: Sequence[str], env: Mapping[str, str] | None = None) -> LspClient:
+    async def spawn(
+        cls, argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: str | None = None
+    ) -> LspClient:
         """Start `argv` with piped stdin/stdout; stderr goes to a temporary file."""
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the client; close()
         proc = await asyncio.create_subprocess_exec(
@@ -59,6 +61,7 @@ class LspClient:
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
             env=env,
+            cwd=cwd,
         )
         assert proc.stdout is not None
         assert proc.stdin is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,9 @@ class Side:
     command: str
     arguments: list[Any]
     handlers: dict[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] | None = None
+    """The server's environment (None: this process's)."""
+    cwd: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 async def cold_start_once(side: Side, timeout: float) -> float:
     """Seconds from spawning the server to receiving its `initialize` response."""
     start = time.perf_counter()
-    client = await LspClient.spawn(side.argv)
+    client = await LspClient.spawn(side.argv, side.env, side.cwd)
     try:
         await client.initialize(side.options, timeout)
         elapsed = time.perf_counter() - start
@@ -93,7 +96,7 @@ class RoundTrip:
 
     @classmethod
     async def start(cls, side: Side, timeout: float) -> RoundTrip:
-        client = await LspClient.spawn(side.argv)
+        client = await LspClient.spawn(side.argv, side.env, side.cwd)
         trip = cls(side, client)
         try:
             await client.initialize(side.options, timeout)

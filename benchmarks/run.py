@@ -3,7 +3,8 @@
 Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
                                [--acp-runs N]
 
-Prints eight tables: the sidecar against a bare pygls 2 server, whole `cline-bridge` commands
+Prints nine tables: the sidecar against a bare pygls 2 server (and, from the VSIX, under each
+CPython 3.10-3.13 against bare pygls on that Python), whole `cline-bridge` commands
 against a bare interpreter and raw httpx, commands over the sidecar's control endpoint against the
 editor's own connection, the sidecar's memory after 20k forwarded commands against after 1k and
 a control round trip while the editor does not read against while it does, streaming parse
@@ -41,6 +42,7 @@ import cline
 import commands
 import control
 import lsp_chat
+import pythons
 import robustness
 import streaming
 from lsp_client import LspError
@@ -81,6 +83,8 @@ class Plan:
     cline_warmups: int
     robustness_trips: int
     robustness_warmups: int
+    python_runs: int
+    python_warmups: int
 
     def control(self) -> control.ControlPlan:
         """The control table's plan: its round trips are sampled as the sidecar table's."""
@@ -117,6 +121,8 @@ FULL = Plan(
     cline_warmups=2,
     robustness_trips=500,
     robustness_warmups=50,
+    python_runs=20,
+    python_warmups=3,
 )
 QUICK = Plan(
     cold_runs=5,
@@ -140,8 +146,20 @@ QUICK = Plan(
     cline_warmups=1,
     robustness_trips=100,
     robustness_warmups=10,
+    python_runs=3,
+    python_warmups=1,
 )
-PARTS = ("sidecar", "commands", "control", "robustness", "streaming", "chat", "acp", "cline")
+PARTS = (
+    "sidecar",
+    "pythons",
+    "commands",
+    "control",
+    "robustness",
+    "streaming",
+    "chat",
+    "acp",
+    "cline",
+)
 STREAM_CHUNKS = 20_000
 CHAT_DELTAS = 10_000
 
@@ -288,7 +306,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         action="append",
         choices=PARTS,
-        help="run only this table (repeatable; default: all eight)",
+        help="run only this table (repeatable; default: all nine)",
     )
     parser.add_argument(
         "--acp-runs",
@@ -326,6 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines = [*header(plan, candidate), "", *table(results, candidate), floor_line(results)]
             print("\n".join([*lines, *sanity_notes(results, candidate)]), flush=True)
             report.update(to_json(results, plan, candidate))
+        if "pythons" in parts:
+            report["pythons"] = measure_pythons(plan)
+            failed = failed or "error" in report["pythons"]
         if "commands" in parts:
             report["commands"] = measure_commands(plan)
             failed = "error" in report["commands"]
@@ -418,6 +439,18 @@ def measure_control(plan: Plan) -> dict[str, Any]:
         results = asyncio.run(control.run(plan.control(), TIMEOUT))
     except LspError as exc:  # e.g. a sidecar without a control endpoint
         print(f"\ncontrol endpoint: not measured: {exc}", flush=True)
+        return {"error": str(exc)}
+    print("\n".join(["", *results.lines()]), flush=True)
+    return results.to_json()
+
+
+def measure_pythons(plan: Plan) -> dict[str, Any]:
+    """The per-Python table, printed; its results as plain data, or what stopped it."""
+    pythons_plan = pythons.PythonsPlan(runs=plan.python_runs, warmups=plan.python_warmups)
+    try:
+        results = asyncio.run(pythons.run(pythons_plan, TIMEOUT))
+    except (pythons.PythonsUnavailable, LspError, OSError) as exc:
+        print(f"\nper-Python start-up: not measured: {exc}", file=sys.stderr, flush=True)
         return {"error": str(exc)}
     print("\n".join(["", *results.lines()]), flush=True)
     return results.to_json()
