@@ -101,12 +101,12 @@ run: $(VSIX)
 test-client: $(NPM_STAMP)
 	cd $(CLIENT) && npm test
 
-# The tiers without an editor run on every core (pytest-xdist); the editors (marked e2e: a
-# code-server takes about 1 GB) one at a time, after them. Exit status 5 is "no test selected",
-# for a PYTEST_ARGS that names tests of one kind only.
+# Most tests run on every core (pytest-xdist); the code-server ones (marked alone: each takes
+# about 1 GB) one at a time, after them. Exit status 5 is "no test selected", for a PYTEST_ARGS
+# that names tests of one kind only.
 test-python: $(PY_STAMP) $(VSIX) vsix-all e2e-tools
-	$(PY) -m pytest -m "not e2e" -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(PY) -m pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "not alone" -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test: test-client test-python
 

@@ -29,8 +29,8 @@ def png_file(tmp_path: Path) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the end-to-end tests (real editors, seconds each) after everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    """Run the tests that need the machine to themselves (code-server) after everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("alone") is not None)
 
 
 @pytest.fixture

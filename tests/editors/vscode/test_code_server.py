@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tests.editors.vscode.workbench import StartWorkbench, Workbench
     from tests.fakes.cline_api import FakeClineAPI
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.alone, pytest.mark.timeout(180)]
 
 TASK = "Refactor utils.py: add type hints (e2e 7f3a)"
 NOT_INSTALLED = "Cline (saoudrizwan.claude-dev) is not installed"

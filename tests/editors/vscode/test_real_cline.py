@@ -31,7 +31,7 @@ from tests.support.images import PNG_BYTES
 if TYPE_CHECKING:
     from tests.editors.vscode.workbench import StartWorkbench
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.alone, pytest.mark.timeout(240)]
 
 API_KEY = "sk-real-cline-e2e-5be1"  # made up; the fake model takes any key
 TURN_TIMEOUT = 60.0
