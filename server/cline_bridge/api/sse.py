@@ -69,7 +69,7 @@ class SSEDecoder:
         # A last line without its ending is unfinished: keep it for the next chunk.
         unfinished = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else None
         try:
-            events = self._decode(self._finished(lines))
+            events = self._decode(self._finished(lines, len(chunk)))
             if unfinished is not None:
                 self._hold(unfinished)
         except SSEDecodeError as failure:
@@ -87,18 +87,20 @@ class SSEDecoder:
         self._after_cr = False
         return []
 
-    def _finished(self, lines: list[bytes]) -> Iterable[bytes]:
-        """The lines ended in this chunk, without their endings; the first completes the held
-        pieces, if any."""
-        for index, raw in enumerate(lines):
-            line = raw.rstrip(b"\r\n")
-            if index == 0 and self._pieces:
-                self._check_line(self._pieces_size + len(line))
-                line = b"".join((*self._pieces, line))
-                self._pieces, self._pieces_size = [], 0
-            else:
+    def _finished(self, lines: list[bytes], chunk_size: int) -> list[bytes]:
+        """The lines ended in this chunk of ``chunk_size`` bytes, without their endings; the
+        first completes the held pieces, if any."""
+        finished = [raw.rstrip(b"\r\n") for raw in lines]
+        if finished and self._pieces:
+            self._check_line(self._pieces_size + len(finished[0]))
+            finished[0] = b"".join((*self._pieces, finished[0]))
+            self._pieces, self._pieces_size = [], 0
+        # A line within one chunk is no longer than the chunk: only a chunk over the bound (rare:
+        # reads come in far smaller pieces) needs each of its lines checked.
+        if chunk_size > self.max_line:
+            for line in finished:
                 self._check_line(len(line))
-            yield line
+        return finished
 
     def _hold(self, piece: bytes) -> None:
         self._check_line(self._pieces_size + len(piece))
