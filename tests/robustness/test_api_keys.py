@@ -6,8 +6,6 @@ an error, a log line, a ``window/logMessage`` or what the CLI prints."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from cline_bridge.api.errors import InvalidAPIKeyError
 from tests.fakes.cline_api import FakeClineAPI, json_reply, sse, text_chunks
 from tests.support.api_client import failure, make_client, stream
+from tests.support.cli import run_cli
 from tests.support.environment import without_cline_settings
 from tests.support.raw_peer import TIMEOUT, RawSidecar, raw_sidecar, stop
 
@@ -120,25 +119,13 @@ async def test_the_sidecar_never_shows_a_key_the_server_echoes(fake_api: FakeCli
     assert KEY not in shown
 
 
-def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cline_bridge", *args],
-        input="",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def test_the_cli_takes_a_key_with_a_crlf_ending_and_never_prints_an_echoed_one(
     fake_api: FakeClineAPI,
 ) -> None:
     fake_api.script(json_reply(ECHOING_401, 401))
     env = without_cline_settings(CLINE_API_KEY=f"{KEY}\r\n", CLINE_API_BASE_URL=fake_api.url)
 
-    done = _cli(["chat", "hello"], env)
+    done = run_cli(["chat", "hello"], env, TIMEOUT)
 
     assert done.returncode == 1
     assert done.stderr == f"cline-bridge: {ECHOED}\n"
@@ -149,7 +136,7 @@ def test_the_cli_takes_a_key_with_a_crlf_ending_and_never_prints_an_echoed_one(
 def test_the_cli_refuses_a_key_no_header_can_carry_in_one_line(fake_api: FakeClineAPI) -> None:
     env = without_cline_settings(CLINE_API_KEY=f"{KEY}é", CLINE_API_BASE_URL=fake_api.url)
 
-    done = _cli(["models"], env)
+    done = run_cli(["models"], env, TIMEOUT)
 
     assert done.returncode == 1
     assert done.stderr == (

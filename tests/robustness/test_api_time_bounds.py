@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +32,7 @@ from tests.fakes.cline_api import (
     text_reply,
 )
 from tests.support.api_client import HELLO, MODEL, bounded, failure, make_client, wait_event
+from tests.support.cli import run_cli
 from tests.support.environment import without_cline_settings
 from tests.support.raw_peer import raw_sidecar, stop
 
@@ -276,18 +275,6 @@ async def test_a_connection_that_cannot_be_made_in_time_is_retried(full_listener
 # -- the CLI -----------------------------------------------------------------------------------
 
 
-def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cline_bridge", *args],
-        input="",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def cli_env(fake_api: FakeClineAPI, **extra: str) -> dict[str, str]:
     return without_cline_settings(CLINE_API_KEY=KEY, CLINE_API_BASE_URL=fake_api.url, **extra)
 
@@ -301,7 +288,7 @@ def test_the_cli_says_each_retry_on_stderr(fake_api: FakeClineAPI) -> None:
         sse(text_chunks("fine")),
     )
 
-    done = cli(["chat", "hello"], cli_env(fake_api))
+    done = run_cli(["chat", "hello"], cli_env(fake_api), TIMEOUT)
 
     assert (done.returncode, done.stdout) == (0, "fine\n")
     assert done.stderr.splitlines() == [
@@ -315,7 +302,9 @@ def test_the_cli_takes_its_time_bounds_from_the_environment(fake_api: FakeClineA
     fake_api.script(hang(), hang())
 
     started = time.monotonic()
-    done = cli(["chat", "hello"], cli_env(fake_api, CLINE_API_FIRST_BYTE_TIMEOUT="0.5"))
+    done = run_cli(
+        ["chat", "hello"], cli_env(fake_api, CLINE_API_FIRST_BYTE_TIMEOUT="0.5"), TIMEOUT
+    )
     elapsed = time.monotonic() - started
 
     assert done.returncode == 1
@@ -331,7 +320,7 @@ def test_the_cli_takes_its_time_bounds_from_the_environment(fake_api: FakeClineA
 def test_a_time_bound_in_the_environment_that_is_no_positive_number_is_one_line(
     fake_api: FakeClineAPI, value: str
 ) -> None:
-    done = cli(["models"], cli_env(fake_api, CLINE_API_IDLE_TIMEOUT=value))
+    done = run_cli(["models"], cli_env(fake_api, CLINE_API_IDLE_TIMEOUT=value), TIMEOUT)
 
     assert done.returncode == 1
     assert done.stderr == (

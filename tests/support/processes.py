@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -166,3 +167,27 @@ class ProcessWatch:
         while self.survivors() and time.monotonic() < deadline:
             time.sleep(_POLL)
         return left
+
+    def wait_for(self, proc: subprocess.Popen[bytes], timeout: float) -> int | None:
+        """Wait for ``proc`` (an editor) to exit, noting its descendants as they come; its exit
+        status, or None if it outlived ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while (returncode := proc.poll()) is None:
+            self.look(proc.pid)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(_POLL)
+        return returncode
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """End ``proc``, which leads its own process group and is still running: SIGTERM to the
+    group, then SIGKILL. What it leaves behind is a ``ProcessWatch``'s to kill, by pid and start
+    time."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if proc.poll() is not None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=_KILL_WAIT)

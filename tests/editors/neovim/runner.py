@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.support.environment import without_cline_settings
-from tests.support.processes import ProcessWatch
+from tests.support.processes import ProcessWatch, stop_group
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -40,8 +37,6 @@ STAND_IN_AGENT = {"command": [sys.executable, "-c", "pass"]}
 
 RUN_TIMEOUT = 60.0  # seconds: the scenario's own deadline is this minus STOP_MARGIN
 STOP_MARGIN = 15.0  # for the harness to stop the sidecar, write the result and quit
-STOP_TIMEOUT = 5.0
-POLL = 0.05
 LOG_TAIL_LINES = 40
 
 
@@ -140,9 +135,10 @@ class Neovim:
             start_new_session=True,
         )
         try:
-            returncode = _wait(proc, watch, timeout)
+            # stderr is read only afterwards: Neovim writes little there, far below a pipe's buffer.
+            returncode = watch.wait_for(proc, timeout)
         finally:
-            _stop(proc)
+            stop_group(proc)
             watch.look_group(proc.pid)
             stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             if proc.stderr:
@@ -157,29 +153,3 @@ class Neovim:
             pytest.fail(f"the scenario wrote no result (exit {returncode})\n{run.logs()}")
         run.result = json.loads(result_path.read_text())
         return run
-
-
-def _wait(proc: subprocess.Popen[bytes], watch: ProcessWatch, timeout: float) -> int | None:
-    """Wait for Neovim, noting its descendants as they come; None if it outlived ``timeout``.
-
-    stderr is read only afterwards: Neovim writes little there, far below a pipe's buffer."""
-    deadline = time.monotonic() + timeout
-    while (returncode := proc.poll()) is None:
-        watch.look(proc.pid)
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(POLL)
-    return returncode
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """End a Neovim that is still running (it leads its own group): SIGTERM, then SIGKILL.
-
-    What it leaves behind is the watch's to kill, by pid and start time."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if proc.poll() is not None:
-            return
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        with suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_TIMEOUT)
