@@ -2,6 +2,7 @@
 import type { ClineApi } from "../src/cline";
 import type { ExtensionLike, ExtensionRegistry } from "../src/extensions";
 import type { Logger } from "../src/log";
+import type { ProbeAnswer } from "../src/pythonRuntime";
 
 export interface RecordingLogger extends Logger {
   readonly lines: string[];
@@ -131,4 +132,24 @@ export class FakeResponseError extends Error {
   ) {
     super(message);
   }
+}
+
+/** What the interpreter probe (src/pythonRuntime.ts) answers: a CPython 3.12 on Linux x86_64 unless `overrides` say otherwise. */
+export function probeAnswer(overrides: Partial<ProbeAnswer> = {}): ProbeAnswer {
+  return {
+    version: "3.12.4",
+    implementation: "cpython",
+    platform: "linux",
+    machine: "x86_64",
+    bits: 64,
+    sysconfigPlatform: "linux-x86_64",
+    gnuType: "x86_64-pc-linux-gnu",
+    freeThreaded: false,
+    ...overrides,
+  };
+}
+
+/** `probeAnswer(overrides)` as the probe prints it. */
+export function probeOutput(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify(probeAnswer(overrides as Partial<ProbeAnswer>));
 }

@@ -13,7 +13,7 @@ import {
   type RunCommand,
 } from "../src/python";
 import { PROBE_SCRIPT } from "../src/pythonRuntime";
-import { fakeExtension, recordingLogger, registry } from "./fakes";
+import { fakeExtension, probeOutput, recordingLogger, registry } from "./fakes";
 
 const PYTHON_EXT = "ms-python.python";
 
@@ -135,24 +135,10 @@ describe("chooseInterpreter", () => {
   });
 });
 
-/** The probe's answer of a CPython on Linux x86_64, with `overrides`. */
-function probe(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    version: "3.12.4",
-    implementation: "cpython",
-    platform: "linux",
-    machine: "x86_64",
-    bits: 64,
-    sysconfigPlatform: "linux-x86_64",
-    gnuType: "x86_64-pc-linux-gnu",
-    freeThreaded: false,
-    ...overrides,
-  });
-}
 
 describe("checkInterpreter", () => {
   it("runs the probe with the interpreter's own arguments and reports version, implementation and platform", async () => {
-    const run = fakeRun(`${probe({ version: "3.10.0" })}\n`);
+    const run = fakeRun(`${probeOutput({ version: "3.10.0" })}\n`);
     const check = await checkInterpreter(fromSetting, run);
     assert.deepEqual(check, {
       ok: true,
@@ -166,12 +152,12 @@ describe("checkInterpreter", () => {
   });
 
   it("accepts the answer after other output", async () => {
-    const check = await checkInterpreter(fromSetting, fakeRun(`conda noise\n${probe()}\n`));
+    const check = await checkInterpreter(fromSetting, fakeRun(`conda noise\n${probeOutput()}\n`));
     assert.equal(check.ok && check.runtime.version, "3.12.4");
   });
 
   it("leaves the judgement of old versions to the bundle: Python 2 answers too", async () => {
-    const check = await checkInterpreter(fromSetting, fakeRun(probe({ version: "2.7.18" })));
+    const check = await checkInterpreter(fromSetting, fakeRun(probeOutput({ version: "2.7.18" })));
     assert.ok(check.ok);
     assert.equal(check.runtime.major, 2);
   });
@@ -194,7 +180,7 @@ describe("checkInterpreter", () => {
 describe("findPython", () => {
   it("logs the choice and the version", async () => {
     const log = recordingLogger();
-    const check = await findPython(lookup({ setting: ["/usr/bin/python3"], log, run: fakeRun(probe({ version: "3.11.7" })) }));
+    const check = await findPython(lookup({ setting: ["/usr/bin/python3"], log, run: fakeRun(probeOutput({ version: "3.11.7" })) }));
     assert.ok(check.ok);
     assert.deepEqual(log.lines, [
       'info: Python interpreter: /usr/bin/python3 (from the "clineBridge.interpreter" setting)',

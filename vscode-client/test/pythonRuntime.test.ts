@@ -2,24 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { execCommand } from "../src/python";
 import { parseProbe, PROBE_SCRIPT, runtimeTarget, type ProbeAnswer } from "../src/pythonRuntime";
-
-function answer(overrides: Partial<ProbeAnswer> = {}): ProbeAnswer {
-  return {
-    version: "3.12.4",
-    implementation: "cpython",
-    platform: "linux",
-    machine: "x86_64",
-    bits: 64,
-    sysconfigPlatform: "linux-x86_64",
-    gnuType: "x86_64-pc-linux-gnu",
-    freeThreaded: false,
-    ...overrides,
-  };
-}
+import { probeAnswer } from "./fakes";
 
 describe("parseProbe", () => {
   it("reads the last line's JSON", () => {
-    assert.deepEqual(parseProbe(`a warning\n${JSON.stringify(answer({ freeThreaded: true, version: "3.13.0" }))}\r\n`), {
+    assert.deepEqual(parseProbe(`a warning\n${JSON.stringify(probeAnswer({ freeThreaded: true, version: "3.13.0" }))}\r\n`), {
       version: "3.13.0",
       major: 3,
       minor: 13,
@@ -30,7 +17,7 @@ describe("parseProbe", () => {
   });
 
   it("lower-cases an implementation name from platform.python_implementation() (Python 2)", () => {
-    const runtime = parseProbe(JSON.stringify(answer({ implementation: "CPython", version: "2.7.18" })));
+    const runtime = parseProbe(JSON.stringify(probeAnswer({ implementation: "CPython", version: "2.7.18" })));
     assert.ok(!("error" in runtime));
     assert.equal(runtime.implementation, "cpython");
   });
@@ -38,7 +25,7 @@ describe("parseProbe", () => {
   it("says what was printed when it is not an answer", () => {
     assert.deepEqual(parseProbe("3.12.1\n"), { error: 'printed "3.12.1"' });
     assert.deepEqual(parseProbe('{"version": "3.12.1"}'), { error: 'printed "{\\"version\\": \\"3.12.1\\"}"' });
-    assert.deepEqual(parseProbe(JSON.stringify(answer({ version: "3.12" }))), { error: 'printed the version "3.12"' });
+    assert.deepEqual(parseProbe(JSON.stringify(probeAnswer({ version: "3.12" }))), { error: 'printed the version "3.12"' });
     assert.deepEqual(parseProbe(""), { error: 'printed ""' });
   });
 });
@@ -68,7 +55,7 @@ describe("runtimeTarget", () => {
   ];
   for (const [target, overrides] of cases) {
     it(`${JSON.stringify(overrides)} is ${target}`, () => {
-      assert.equal(runtimeTarget(answer(overrides)), target);
+      assert.equal(runtimeTarget(probeAnswer(overrides)), target);
     });
   }
 });
