@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.editors.approved_task import check_task_approved_from_the_editor
 from tests.editors.emacs.runner import STAND_IN_AGENT, Emacs, EmacsRun
 from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
 from tests.support.cline_env import ClineHome
@@ -114,25 +115,7 @@ def test_a_task_runs_and_its_approval_is_answered_from_emacs(
     no_error(run)
     assert result.get("start_error") is None, f"{result['start_error']}\n{run.logs()}"
     assert result["major_mode"] == "sh-mode"
-    start = result["start"]
-    assert (start["host"], start["action"]) == ("acp", "started")
-    events = result["events"]
-    kinds = [event["kind"] for event in events]
-    assert kinds[:2] == ["started", "turnStart"], kinds
-    assert [event["seq"] for event in events] == sorted({event["seq"] for event in events})
-    assert all(event["taskId"] == start["taskId"] for event in events)
-    asks = [event for event in events if event["kind"] == "approval"]
-    assert len(asks) == 1, kinds
-    assert str(target) in str(asks[0].get("input"))
-    [approval] = result["approvals"]
-    assert approval["askId"] == asks[0]["askId"]
-    assert approval["result"]["action"] == "approved"
-    resolved = [event for event in events if event["kind"] == "approvalResolved"]
-    assert [(event["outcome"], event["source"]) for event in resolved] == [("allowed", "button")]
-    messages = "".join(event["text"] for event in events if event["kind"] == "message")
-    assert messages == "Creating it.Created hello.txt."
-    assert (events[-1]["kind"], events[-1]["state"]) == ("turnEnd", "idle"), events[-1]
-    assert target.read_text() == "hello from emacs\n"
+    check_task_approved_from_the_editor(result, target, "hello from emacs\n")
     # Eglot 1.9 declares no window.showMessage, so no approval dialog was sent.
     assert "window/showMessageRequest" not in result["requests"], result["requests"]
     # What the documented configuration showed the user: the echo area and *cline*.

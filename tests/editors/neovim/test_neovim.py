@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.editors.approved_task import check_task_approved_from_the_editor
 from tests.editors.neovim.runner import STAND_IN_AGENT, Neovim
 from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
 from tests.support.cline_env import ClineHome
@@ -83,25 +84,7 @@ def test_a_task_runs_and_its_approval_is_answered_from_neovim(
 
     assert "error" not in result, f"{result['error']}\n{run.logs()}"
     assert result.get("start_error") is None, result["start_error"]
-    start = result["start"]
-    assert (start["host"], start["action"]) == ("acp", "started")
-    events = result["events"]
-    kinds = [event["kind"] for event in events]
-    assert kinds[:2] == ["started", "turnStart"], kinds
-    assert [event["seq"] for event in events] == sorted({event["seq"] for event in events})
-    assert all(event["taskId"] == start["taskId"] for event in events)
-    asks = [event for event in events if event["kind"] == "approval"]
-    assert len(asks) == 1, kinds
-    assert str(target) in str(asks[0].get("input"))
-    [approval] = result["approvals"]
-    assert approval["askId"] == asks[0]["askId"]
-    assert approval["result"]["action"] == "approved"
-    resolved = [event for event in events if event["kind"] == "approvalResolved"]
-    assert [(event["outcome"], event["source"]) for event in resolved] == [("allowed", "button")]
-    messages = "".join(event["text"] for event in events if event["kind"] == "message")
-    assert messages == "Creating it.Created hello.txt."
-    assert (events[-1]["kind"], events[-1]["state"]) == ("turnEnd", "idle"), events[-1]
-    assert target.read_text() == "hello from neovim\n"
+    check_task_approved_from_the_editor(result, target, "hello from neovim\n")
     # What the documented configuration showed the user.
     shown = [note["message"] for note in result["notifications"]]
     assert any(message.startswith("Cline wants to ") for message in shown), shown
