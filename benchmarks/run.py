@@ -3,20 +3,22 @@
 Usage: python benchmarks/run.py [--quick] [--json FILE] [--against-bare] [--part NAME ...]
                                [--acp-runs N]
 
-Prints nine tables: the sidecar against a bare pygls 2 server (and, from the VSIX, under each
+Prints ten tables: the sidecar against a bare pygls 2 server (and, from the VSIX, under each
 CPython 3.10-3.13 against bare pygls on that Python), whole `cline-bridge` commands
 against a bare interpreter and raw httpx, commands over the sidecar's control endpoint against the
 editor's own connection, the sidecar's memory after 20k forwarded commands against after 1k and
 a control round trip while the editor does not read against while it does, streaming parse
 throughput against raw httpx and the openai SDK, `clineBridge.chat` over LSP against our client
-in-process, the ACP host against driving `cline --acp` directly, and the editor host with the
-real Cline extension in code-server against a helper extension calling the ClineAPI itself (and
-its task events against Cline's own writes).
+in-process, the ACP host against driving `cline --acp` directly, `cline-bridge task --headless
+--follow` from spawn to its first line against the code of the last commit before the terminal
+view (follow.BASELINE_REVISION), and the editor host with the real Cline extension in
+code-server against a helper extension calling the ClineAPI itself (and its task events against
+Cline's own writes).
 Every figure is a ratio against a baseline, with its target beside it. Nothing is asserted: the
 exit status is 0 whatever the ratios are. It is 1 when a table could not be measured at all: no
-sidecar, a sidecar or command that fails, or (for the acp and cline tables, run by default) no
-Cline CLI, code-server or Cline extension (`make e2e-tools`, `make vsix`, scripts/install-cline.sh)
-or a run that went wrong.
+sidecar, a sidecar or command that fails, or (for the acp, follow and cline tables, run by
+default) no Cline CLI, code-server or Cline extension (`make e2e-tools`, `make vsix`,
+scripts/install-cline.sh) or a run that went wrong.
 
 The package's bytecode is compiled first, as installing it does (pip and pipx compile it; an
 editable install under PYTHONDONTWRITEBYTECODE would compile every module at every start).
@@ -41,6 +43,7 @@ import acp
 import cline
 import commands
 import control
+import follow
 import lsp_chat
 import pythons
 import robustness
@@ -77,6 +80,8 @@ class Plan:
     control_warmups: int
     acp_runs: int
     acp_warmups: int
+    follow_runs: int
+    follow_warmups: int
     command_runs: int
     command_warmups: int
     cline_runs: int
@@ -115,6 +120,8 @@ FULL = Plan(
     control_warmups=2,
     acp_runs=15,
     acp_warmups=2,
+    follow_runs=10,
+    follow_warmups=1,
     command_runs=25,
     command_warmups=3,
     cline_runs=10,
@@ -140,6 +147,8 @@ QUICK = Plan(
     control_warmups=1,
     acp_runs=5,
     acp_warmups=1,
+    follow_runs=3,
+    follow_warmups=1,
     command_runs=5,
     command_warmups=1,
     cline_runs=3,
@@ -158,6 +167,7 @@ PARTS = (
     "streaming",
     "chat",
     "acp",
+    "follow",
     "cline",
 )
 STREAM_CHUNKS = 20_000
@@ -306,7 +316,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--part",
         action="append",
         choices=PARTS,
-        help="run only this table (repeatable; default: all nine)",
+        help="run only this table (repeatable; default: all ten)",
     )
     parser.add_argument(
         "--acp-runs",
@@ -332,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cline_bridge is not installed in this interpreter (try: make install)", file=sys.stderr
         )
         return 1
-    if "acp" in parts and (missing := cline_missing()):
+    if missing := cline_missing(parts):
         print(missing, file=sys.stderr)
         return 1
     compile_package()
@@ -349,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = failed or "error" in report["pythons"]
         if "commands" in parts:
             report["commands"] = measure_commands(plan)
-            failed = "error" in report["commands"]
+            failed = failed or "error" in report["commands"]
         if "control" in parts:
             report["control"] = measure_control(plan)
         if "robustness" in parts:
@@ -360,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "acp" in parts:
             report["acp"] = measure_acp(plan)
             failed = failed or "error" in report["acp"]
+        if "follow" in parts:
+            report["follow"] = measure_follow(plan)
+            failed = failed or "error" in report["follow"]
         if "cline" in parts:
             report["cline"] = measure_cline(plan)
             failed = failed or "error" in report["cline"]
@@ -393,13 +406,24 @@ def measure_commands(plan: Plan) -> dict[str, Any]:
     return results.to_json()
 
 
-def cline_missing() -> str | None:
-    """Why the acp table cannot run (the Cline CLI is not installed), or None."""
+CLINE_CLI_PARTS = ("acp", "follow")
+"""The tables that run the Cline CLI."""
+
+
+def cline_missing(parts: set[str]) -> str | None:
+    """Why the chosen tables that run the Cline CLI cannot (it is not installed), or None."""
+    needing = [part for part in CLINE_CLI_PARTS if part in parts]
+    if not needing:
+        return None
     try:
         acp.require_cline_binary()
     except acp.ToolsMissing as exc:
-        others = " ".join(f"--part {part}" for part in PARTS if part != "acp")
-        return f"the acp table needs the Cline CLI: {exc}\n(or leave it out: {others})"
+        tables = " and ".join(needing)
+        others = " ".join(f"--part {part}" for part in PARTS if part not in CLINE_CLI_PARTS)
+        return (
+            f"the {tables} table{'s need' if len(needing) > 1 else ' needs'} the Cline CLI: "
+            f"{exc}\n(or leave {'them' if len(needing) > 1 else 'it'} out: {others})"
+        )
     return None
 
 
@@ -409,6 +433,19 @@ def measure_acp(plan: Plan) -> dict[str, Any]:
         results = acp.run(acp.AcpPlan(runs=plan.acp_runs, warmups=plan.acp_warmups), TIMEOUT)
     except (acp.AcpFailed, acp.ToolsMissing, LspError, OSError) as exc:
         print(f"\nACP host: not measured: {exc}", file=sys.stderr, flush=True)
+        return {"error": str(exc)}
+    print("\n".join(["", *results.lines()]), flush=True)
+    return results.to_json()
+
+
+def measure_follow(plan: Plan) -> dict[str, Any]:
+    """The `task --headless --follow` table, printed; its results as plain data, or the error
+    that stopped it."""
+    follow_plan = follow.FollowPlan(runs=plan.follow_runs, warmups=plan.follow_warmups)
+    try:
+        results = follow.run(follow_plan, TIMEOUT)
+    except (follow.FollowFailed, follow.ToolsMissing, OSError) as exc:
+        print(f"\ntask --headless --follow: not measured: {exc}", file=sys.stderr, flush=True)
         return {"error": str(exc)}
     print("\n".join(["", *results.lines()]), flush=True)
     return results.to_json()
