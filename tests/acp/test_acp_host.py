@@ -28,6 +28,7 @@ from tests.fakes.cline_api import (
     sse,
     text_turn,
     tool_call_chunks,
+    usage,
     write_file,
 )
 from tests.support.acp_editor import AcpEditor
@@ -123,8 +124,20 @@ async def test_approved_tool_creates_the_file(
     assert {e["toolCallId"] for e in tool_events} == {approval["toolCallId"]}
     # Cline re-announces the call as pending after running it; the status never goes back.
     assert [e["status"] for e in tool_events] == ["pending", "in_progress", "completed"]
-    # A title that says what the tool does, not Cline's cut-off JSON.
+    # A title that says what the tool does, not Cline's cut-off JSON; and the tool's name.
     assert approval["title"] in (f"apply_patch: add {target}", f"editor: write {target}")
+    assert approval["tool"] == approval["title"].partition(":")[0]
+    assert {e["tool"] for e in tool_events} == {approval["tool"]}
+    # Cline's totals for the task: two model requests, each with the fake model's usage. It
+    # prices a model it does not know at 0 (the usage chunk's own cost is not taken).
+    per_request = usage()
+    assert end["usage"] == {
+        "inputTokens": 2 * per_request["prompt_tokens"],
+        "outputTokens": 2 * per_request["completion_tokens"],
+        "cacheReadTokens": 0,
+        "cacheWriteTokens": 0,
+        "cost": 0.0,
+    }
     messages = [e["text"] for e in editor.events if e["kind"] == "message"]
     assert "".join(messages) == "Creating it.Created hello.txt."
     # The model was told the tool ran.
@@ -190,7 +203,7 @@ async def test_buttons_with_nothing_waiting_press_nothing_unless_forced(
 ) -> None:
     fake_model.script(text_turn("Done."), text_turn("Going on."))
     task_id = (await execute(editor, START, "say done"))["taskId"]
-    await editor.wait_for_event("turnEnd", taskId=task_id)
+    first_end = await editor.wait_for_event("turnEnd", taskId=task_id)
 
     for button in (PRIMARY, SECONDARY):
         result = await execute(editor, button)
@@ -204,6 +217,12 @@ async def test_buttons_with_nothing_waiting_press_nothing_unless_forced(
     assert end["stopReason"] == "end_turn"
     assert len(fake_model.chat_requests) == 2
     assert "[TASK RESUMPTION]" in fake_model.chat_requests[1].user_text
+    # Each turn's usage is the task's totals so far, as Cline recorded them.
+    per_request = usage()
+    assert [(e["usage"]["inputTokens"], e["usage"]["outputTokens"]) for e in (first_end, end)] == [
+        (per_request["prompt_tokens"], per_request["completion_tokens"]),
+        (2 * per_request["prompt_tokens"], 2 * per_request["completion_tokens"]),
+    ]
 
 
 async def test_message_sent_during_a_turn_follows_it(

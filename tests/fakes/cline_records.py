@@ -32,6 +32,8 @@ class FakeSession:
         self.messages: list[dict[str, Any]] = []
         self.manifest_version = 1
         self.messages_version = 1
+        self.usage: dict[str, Any] | None = None
+        """``metadata.usage``, as Cline records it once the model has answered."""
 
     @classmethod
     def start(
@@ -79,6 +81,20 @@ class FakeSession:
         message = "The user denied this edit. The file was NOT modified."
         self.tool_result(call_id, {"error": message}, is_error=True)
 
+    def set_usage(
+        self, *, input_tokens: int, output_tokens: int, cost: float = 0.0, cache_read: int = 0
+    ) -> None:
+        """The task's totals so far, in ``metadata.usage`` (and ``aggregateUsage``, which is the
+        same without subagents), as Cline records them after each model request."""
+        self.usage = {
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "cacheReadTokens": cache_read,
+            "cacheWriteTokens": 0,
+            "totalCost": cost,
+        }
+        self.write_manifest()
+
     def set_status(self, status: str) -> None:
         self.status = status
         self.write_manifest()
@@ -107,7 +123,7 @@ class FakeSession:
             "enable_spawn": False,
             "enable_teams": False,
             "prompt": self.prompt,
-            "metadata": {"title": self.prompt},
+            "metadata": self._metadata(),
             "messages_path": str(self.messages_file),
         }
         _write(self.manifest_file, manifest)
@@ -122,6 +138,18 @@ class FakeSession:
             "messages": self.messages,
         }
         _write(self.messages_file, payload)
+
+    def _metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"title": self.prompt}
+        if self.usage is not None:
+            cost = self.usage["totalCost"]
+            metadata |= {
+                "totalCost": cost,
+                "aggregatedAgentsCost": cost,
+                "usage": self.usage,
+                "aggregateUsage": self.usage,
+            }
+        return metadata
 
     @property
     def manifest_file(self) -> Path:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cline_bridge.sidecar.tool_calls import readable_title, tool_kind, tool_title
+from cline_bridge.sidecar.tool_calls import readable_title, title_tool, tool_kind, tool_title
 
 
 def test_readable_titles_say_what_a_tool_does() -> None:
@@ -67,3 +67,22 @@ def test_tool_kinds() -> None:
     assert tool_kind("search_codebase") == "search"
     assert tool_kind("fetch_web_content") == "fetch"
     assert tool_kind("skills") == "other"
+
+
+@pytest.mark.parametrize(
+    ("title", "tool"),
+    [
+        ('editor: {"path":"/w/a.txt","new_text":"hi\\n"...', "editor"),
+        ('apply_patch: {"input":"*** Begin Patch\\n...', "apply_patch"),
+        ("run_commands: echo hi: there", "run_commands"),
+        ("spawn_agent: {}", "spawn_agent"),
+        ("my-server.tool_1: {}", "my-server.tool_1"),
+        ("Write hello.txt", None),  # not Cline's "<tool>: <arguments>"
+        ("Reading a file: a.txt", None),
+        ("editor", None),
+        (": nothing", None),
+        ("", None),
+    ],
+)
+def test_the_cli_s_title_names_the_tool(title: str, tool: str | None) -> None:
+    assert title_tool(title) == tool

@@ -14,10 +14,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from cline_bridge import __version__
+from cline_bridge.sidecar.cline_records import cline_data_dir
 from cline_bridge.sidecar.control.service import ControlService
 from cline_bridge.sidecar.features import chat, code_actions, tasks
 from cline_bridge.sidecar.hosts import EditorHost, TaskHost, UnavailableHost
-from cline_bridge.sidecar.hosts.editor.records import cline_data_dir
 from cline_bridge.sidecar.hosts.unavailable import NO_CLI_MESSAGE
 from cline_bridge.sidecar.logs import PACKAGE_LOGGER, ClientLogHandler
 from cline_bridge.sidecar.protocol import BridgeProtocol

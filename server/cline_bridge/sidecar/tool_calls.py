@@ -2,8 +2,8 @@
 
 The two hosts hear of a tool call differently: the Cline CLI titles it ``"<tool>: <arguments>"``
 (ACP), the VS Code extension records the tool's name and input. Both become a title a person can
-read (``editor: write src/app.py``) and one of ACP's tool kinds, so that whoever follows a task
-sees the same on either host.
+read (``editor: write src/app.py``), the tool's name (``editor``) and one of ACP's tool kinds, so
+that whoever follows a task sees the same on either host.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 _PATCH_ACTION = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$", re.MULTILINE)
+# Cline's tool names are single words (``run_commands``; an MCP tool's may hold ``-`` or ``.``).
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 
 TOOL_KINDS = {
     "editor": "edit",
@@ -63,6 +65,13 @@ def readable_title(title: str, tool_input: Any) -> str:
         return title
     described = describe(tool, tool_input)
     return f"{tool}: {described}" if described else title
+
+
+def title_tool(title: str) -> str | None:
+    """The tool a call the Cline CLI titled ``title`` is of: the title's head before ``": "``
+    (``run_commands: ls`` → ``run_commands``); None when the title does not start so."""
+    tool, separator, _rest = title.partition(": ")
+    return tool if separator and _TOOL_NAME.fullmatch(tool) else None
 
 
 def tool_title(tool: str, tool_input: Any) -> str:

@@ -144,3 +144,26 @@ def test_redact_replaces_every_secret_and_the_longest_whole(bin_dir: Path) -> No
         == "key ***, again ***, prefix ***; nvim"
     )
     assert launch.redact("nothing secret here") == "nothing secret here"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "extra", "expected"),
+    [
+        pytest.param(["--acp", "--data-dir", "/d"], {}, "/d", id="--data-dir X"),
+        pytest.param(["--data-dir=/d", "--acp"], {}, "/d", id="--data-dir=X"),
+        pytest.param(["--data-dir", "/a", "--data-dir=/b"], {}, "/b", id="the last one"),
+        pytest.param(["--data-dir", "d"], {}, f"{CWD}/d", id="relative: from the agent's cwd"),
+        pytest.param(["--acp"], {"CLINE_DATA_DIR": "/env"}, "/env", id="CLINE_DATA_DIR"),
+        pytest.param(["--acp"], {"CLINE_DIR": "/c"}, "/c/data", id="CLINE_DIR"),
+        pytest.param(["--acp"], {"HOME": "/h"}, "/h/.cline/data", id="the agent's home"),
+        pytest.param(["--acp", "--data-dir"], {"CLINE_DATA_DIR": "/env"}, "/env", id="no value"),
+    ],
+)
+@pytest.mark.skipif(os.name == "nt", reason="POSIX paths")
+def test_the_agent_s_data_folder_is_where_the_agent_keeps_it(
+    bin_dir: Path, arguments: list[str], extra: dict[str, str], expected: str
+) -> None:
+    launch = _plan([str(bin_dir / "fake-cline"), *arguments], extra, {"HOME": "/sidecar"})
+
+    assert launch is not None
+    assert launch.data_dir() == Path(expected)

@@ -59,6 +59,42 @@ async def test_tool_call_update_before_its_tool_call_creates_the_record(
         {"path": "hello.txt"},
     )
     assert list(task.tool_calls) == ["t1"]
+    assert [event["tool"] for event in published.events] == [None, None, None]
+
+
+async def test_a_tool_call_names_its_tool_as_the_cli_titles_it(
+    stream: EventStream, published: Published
+) -> None:
+    task = Task("s1")
+    title = 'editor: {"path":"/w/hello.txt","new_text":"hi\\n"}'
+
+    apply_session_update(
+        task,
+        _tool_update(
+            "tool_call",
+            title=title,
+            kind="edit",
+            status="pending",
+            rawInput={"path": "/w/hello.txt", "new_text": "hi\n"},
+        ),
+        stream,
+    )
+    apply_session_update(task, _tool_update("tool_call_update", status="completed"), stream)
+
+    assert published.events[0] == {
+        "taskId": "s1",
+        "seq": 1,
+        "kind": "toolCall",
+        "state": "idle",
+        "toolCallId": "t1",
+        "tool": "editor",
+        "title": "editor: write /w/hello.txt",
+        "toolKind": "edit",
+        "status": "pending",
+        "input": {"path": "/w/hello.txt", "new_text": "hi\n"},
+        "output": None,
+    }
+    assert published.events[1]["tool"] == "editor", "kept when the update has no title"
 
 
 async def test_a_permission_request_shares_the_tool_call_record(stream: EventStream) -> None:

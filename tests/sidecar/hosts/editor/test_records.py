@@ -1,4 +1,5 @@
-"""Reading Cline's task records: where they are, and what a reader makes of odd files."""
+"""Reading Cline's task records: what a reader makes of odd files (where they are:
+tests/sidecar/test_cline_records.py)."""
 
 from __future__ import annotations
 
@@ -6,31 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from cline_bridge.sidecar.cline_records import RecordNotReady, RecordTooLarge
 from cline_bridge.sidecar.hosts.editor import records
-from cline_bridge.sidecar.hosts.editor.records import (
-    RecordNotReady,
-    RecordTooLarge,
-    UnknownRecord,
-    cline_data_dir,
-    read_session,
-)
+from cline_bridge.sidecar.hosts.editor.records import UnknownRecord, read_session
 from tests.fakes.cline_records import FakeSession
 
 PID = 4242
-
-
-@pytest.mark.parametrize(
-    ("environ", "expected"),
-    [
-        pytest.param({"CLINE_DATA_DIR": "/d", "CLINE_DIR": "/c"}, Path("/d"), id="CLINE_DATA_DIR"),
-        pytest.param({"CLINE_DIR": "/c"}, Path("/c/data"), id="CLINE_DIR"),
-        pytest.param({"CLINE_DATA_DIR": ""}, Path.home() / ".cline" / "data", id="home"),
-    ],
-)
-def test_the_data_folder_is_found_as_cline_finds_it(
-    environ: dict[str, str], expected: Path
-) -> None:
-    assert cline_data_dir(environ) == expected
 
 
 def test_a_session_reads_as_cline_wrote_it(tmp_path: Path) -> None:
@@ -42,7 +24,21 @@ def test_a_session_reads_as_cline_wrote_it(tmp_path: Path) -> None:
     assert read.manifest.session_id == session.session_id
     assert (read.manifest.status, read.manifest.pid) == ("running", PID)
     assert read.manifest.prompt == "Create hello.txt"
+    assert read.manifest.usage is None, "Cline records usage once the model has answered"
     assert [message["role"] for message in read.messages or ()] == ["user"]
+
+
+def test_the_manifest_s_usage_is_read(tmp_path: Path) -> None:
+    session = FakeSession.start(tmp_path, "go", pid=PID)
+    session.set_usage(input_tokens=14, output_tokens=8, cost=0.000066)
+
+    assert read_session(session.folder).manifest.usage == {
+        "inputTokens": 14,
+        "outputTokens": 8,
+        "cacheReadTokens": 0,
+        "cacheWriteTokens": 0,
+        "cost": 0.000066,
+    }
 
 
 def test_a_session_without_its_messages_yet_has_none(tmp_path: Path) -> None:

@@ -246,3 +246,74 @@ async def test_an_approval_answered_through_the_bridge_waits_no_more(follow: Fol
     assert task.state == "running", "a second press must not answer it again"
     session.set_status("running")
     assert follow.read(session) == [("approvalResolved", ("rejected", "button"))]
+
+
+async def test_tool_calls_and_approvals_name_their_tool(follow: Follow) -> None:
+    session = FakeSession.start(follow.data, "Create hello.txt", pid=PID)
+    session.user("Create hello.txt")
+    session.set_status("pending")  # Cline asks before the reading sees its tool_use
+    follow.read(session)
+    session.tool_use("call_1", "editor", EDIT)
+    follow.read(session)
+    task = follow.tracker.current
+    assert task is not None
+    follow.tracker.pressed(task, allow=True)
+    session.set_status("running")
+    follow.read(session)
+    session.tool_result("call_1", {"result": "File created", "success": True})
+    session.tool_use("call_2", "run_commands", {"commands": ["ls"]})
+    session.set_status("pending")
+    follow.read(session)
+
+    tools = [
+        (e["kind"], e["toolCallId"], e["tool"]) for e in follow.published.events if "tool" in e
+    ]
+    assert tools == [
+        ("approval", None, None),  # its tool is not recorded yet: unknown
+        ("toolCall", "call_1", "editor"),
+        ("toolCall", "call_1", "editor"),
+        ("toolCall", "call_1", "editor"),
+        ("toolCall", "call_2", "run_commands"),
+        ("approval", "call_2", "run_commands"),
+    ]
+
+
+async def test_the_turn_end_carries_the_usage_cline_recorded(follow: Follow) -> None:
+    session = FakeSession.start(follow.data, "go", pid=PID)
+    session.user("go")
+    follow.read(session)
+
+    session.say("Done.")
+    session.set_usage(input_tokens=14, output_tokens=8, cost=0.000066, cache_read=3)
+    session.set_status("idle")
+    follow.read(session)
+
+    end = follow.published.events[-1]
+    assert end == {
+        "taskId": session.session_id,
+        "seq": end["seq"],
+        "kind": "turnEnd",
+        "state": "idle",
+        "turn": 1,
+        "stopReason": "end_turn",
+        "queued": 0,
+        "usage": {
+            "inputTokens": 14,
+            "outputTokens": 8,
+            "cacheReadTokens": 3,
+            "cacheWriteTokens": 0,
+            "cost": 0.000066,
+        },
+    }
+
+
+async def test_a_turn_end_without_recorded_usage_says_null(follow: Follow) -> None:
+    session = FakeSession.start(follow.data, "go", pid=PID)
+    session.user("go")
+    follow.read(session)
+
+    session.set_status("idle")  # the model never answered: Cline recorded no usage
+    follow.read(session)
+
+    end = follow.published.events[-1]
+    assert (end["kind"], end["stopReason"], end["usage"]) == ("turnEnd", "error", None)

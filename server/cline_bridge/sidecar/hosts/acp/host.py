@@ -26,9 +26,10 @@ from cline_bridge.sidecar.hosts.acp.launch import AgentLaunch
 from cline_bridge.sidecar.hosts.acp.prompts import PromptBuilder
 from cline_bridge.sidecar.hosts.acp.task import NO_TASK, RESUME_TEXT, Ask, Task
 from cline_bridge.sidecar.hosts.acp.updates import apply_session_update
+from cline_bridge.sidecar.hosts.acp.usage import turn_usage
 from cline_bridge.sidecar.hosts.base import Reply, TaskHost
 from cline_bridge.sidecar.task_events import EventStream, Publish
-from cline_bridge.sidecar.tool_calls import readable_title
+from cline_bridge.sidecar.tool_calls import readable_title, title_tool
 from cline_bridge.wire.errors import ClineUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class AcpHost(TaskHost):
 
     def __init__(self, launch: AgentLaunch, publish: Publish) -> None:
         self._launch = launch
+        self._data_dir = launch.data_dir()
+        """Where the agent records its sessions, and with them each task's usage."""
         self.events = EventStream(publish)
         self._agent: AgentConnection | None = None
         self._task: Task | None = None
@@ -311,6 +314,7 @@ class AcpHost(TaskHost):
             "approval",
             askId=ask.ask_id,
             toolCallId=record.tool_call_id,
+            tool=title_tool(record.title),
             title=readable_title(record.title, record.input),
             toolKind=record.kind,
             input=record.input,
@@ -377,8 +381,10 @@ class AcpHost(TaskHost):
                     code=error.code,
                 )
             stop_reason = "error"
+        # Cline sends no usage over ACP; it has recorded it by the time it answers the prompt.
+        usage = await turn_usage(self._data_dir, task.session_id) if task is self._task else None
         if task is not self._task:
-            return  # replaced by a new task: it reports nothing more
+            return  # replaced by a new task (perhaps during that read): it reports nothing more
         for ask in list(task.asks.values()):  # the agent should leave none open; make sure
             self._answer(task, ask, allow=None, source="cancel")
         task.turn = None
@@ -392,6 +398,7 @@ class AcpHost(TaskHost):
             turn=number,
             stopReason=stop_reason or "end_turn",
             queued=len(task.queue),
+            usage=usage,
         )
         if next_turn is not None and follow_up is not None:
             self._announce_turn(task, next_turn, follow_up)

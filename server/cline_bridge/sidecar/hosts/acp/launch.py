@@ -7,8 +7,10 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cline_bridge.redaction import SECRET_NAME_WORDS
+from cline_bridge.sidecar.cline_records import cline_data_dir
 
 # Without it the CLI may spawn a detached "hub" daemon that outlives the sidecar, holds a port and
 # inherits the environment, keys included (cline-acp.md, "The hub-daemon hazard"). A user who
@@ -21,6 +23,7 @@ CHILD_ENV_DEFAULTS = {
 # Environment variables whose values are never logged, even inside the agent's own output.
 _SECRET_NAME = re.compile(SECRET_NAME_WORDS, re.IGNORECASE)
 _SHORTEST_SECRET = 4
+_DATA_DIR_FLAG = "--data-dir"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,20 @@ class AgentLaunch:
     def describe(self) -> str:
         """The command line, for logs and errors (the environment is never shown)."""
         return " ".join(self.command)
+
+    def data_dir(self) -> Path:
+        """Where the agent keeps its sessions: the command's ``--data-dir`` (the last one, as
+        Cline's option parser takes it), else the folder its environment names (``cline_data_dir``);
+        a relative path is the agent's, from its ``cwd``."""
+        found: str | None = None
+        arguments = iter(self.command[1:])
+        for argument in arguments:
+            if argument == _DATA_DIR_FLAG:
+                found = next(arguments, found)
+            elif argument.startswith(_DATA_DIR_FLAG + "="):
+                found = argument.partition("=")[2]
+        path = Path(found) if found else cline_data_dir(self.env)
+        return path if path.is_absolute() else Path(self.cwd) / path
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value of the environment replaced by ``***``."""

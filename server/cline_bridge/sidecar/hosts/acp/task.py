@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cline_bridge.sidecar.arguments import TextAndImages
-from cline_bridge.sidecar.tool_calls import readable_title
+from cline_bridge.sidecar.tool_calls import readable_title, title_tool
 
 # Task states, as results and events name them (docs/protocol.md, "Task states").
 RUNNING = "running"
@@ -59,6 +59,7 @@ class ToolCallRecord:
     def describe(self) -> dict[str, Any]:
         return {
             "toolCallId": self.tool_call_id,
+            "tool": title_tool(self.title),
             "title": readable_title(self.title, self.input),
             "toolKind": self.kind,
             "status": self.status,

@@ -11,44 +11,34 @@ Cline keeps each task (an SDK session) in ``<data dir>/sessions/<id>/``:
 Both are rewritten in place as the task goes, so a read can catch one half-written: that read
 fails as ``RecordNotReady`` and is tried again. A file of a version this module does not know
 fails as ``UnknownRecord``: the bridge then says it cannot follow Cline. A file over its size
-bound fails as ``RecordTooLarge``: that one task is not followed.
+bound fails as ``RecordTooLarge``: that one task is not followed. The bounded read, the manifest's
+usage (tokens and cost) and where the data folder is are ``cline_records``', which the ACP host
+shares.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cline_bridge.sidecar.cline_records import (
+    MAX_MANIFEST_BYTES,
+    RecordNotReady,
+    Usage,
+    manifest_path,
+    manifest_usage,
+    read_json,
+)
+
 VERSION = 1
 """The manifest and messages version this module reads."""
-MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_MESSAGES_BYTES = 64 * 1024 * 1024
 """A conversation with many images can be large; beyond this it is not read."""
 
 
-def cline_data_dir(environ: Mapping[str, str]) -> Path:
-    """Cline's data folder, found as Cline finds it: ``CLINE_DATA_DIR``, else
-    ``$CLINE_DIR/data``, else ``~/.cline/data`` (the same on every OS)."""
-    if explicit := environ.get("CLINE_DATA_DIR"):
-        return Path(explicit).expanduser()
-    if cline_dir := environ.get("CLINE_DIR"):
-        return Path(cline_dir).expanduser() / "data"
-    return Path.home() / ".cline" / "data"
-
-
-class RecordNotReady(Exception):
-    """The record is missing or half-written: try again at its next change."""
-
-
 class UnknownRecord(Exception):
     """The record is of a version the bridge does not read; the message says which."""
-
-
-class RecordTooLarge(Exception):
-    """The record is over its size bound; the message says which and the bound."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +51,8 @@ class Manifest:
     """The extension host's process: it tells the VS Code windows apart."""
     prompt: str
     started_at: str
+    usage: Usage | None = None
+    """The task's tokens and cost so far, if Cline recorded them."""
 
 
 @dataclass(frozen=True)
@@ -72,16 +64,12 @@ class Session:
     """None: not read again, as only the manifest changed since the last reading."""
 
 
-def manifest_path(folder: Path) -> Path:
-    return folder / f"{folder.name}.json"
-
-
 def messages_path(folder: Path) -> Path:
     return folder / f"{folder.name}.messages.json"
 
 
 def read_manifest(folder: Path) -> Manifest:
-    data = _read_json(manifest_path(folder), MAX_MANIFEST_BYTES)
+    data = read_json(manifest_path(folder), MAX_MANIFEST_BYTES)
     if data.get("version") != VERSION:
         raise UnknownRecord(f"a session manifest of version {data.get('version')!r}")
     session_id, status = data.get("session_id"), data.get("status")
@@ -96,6 +84,7 @@ def read_manifest(folder: Path) -> Manifest:
         pid=pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
         prompt=prompt if isinstance(prompt, str) else "",
         started_at=started_at if isinstance(started_at, str) else "",
+        usage=manifest_usage(data),
     )
 
 
@@ -103,7 +92,7 @@ def read_messages(folder: Path) -> tuple[dict[str, Any], ...]:
     path = messages_path(folder)
     if not path.exists():
         return ()  # Cline writes it just after the manifest
-    data = _read_json(path, MAX_MESSAGES_BYTES)
+    data = read_json(path, MAX_MESSAGES_BYTES)
     if data.get("version") != VERSION:
         raise UnknownRecord(f"a messages file of version {data.get('version')!r}")
     messages = data.get("messages")
@@ -114,22 +103,3 @@ def read_messages(folder: Path) -> tuple[dict[str, Any], ...]:
 
 def read_session(folder: Path) -> Session:
     return Session(read_manifest(folder), read_messages(folder))
-
-
-def _read_json(path: Path, limit: int) -> dict[str, Any]:
-    try:
-        with path.open("rb") as file:
-            content = file.read(limit + 1)
-    except FileNotFoundError:
-        raise RecordNotReady(f"{path.name} is not there (yet)") from None
-    except OSError as error:
-        raise RecordNotReady(f"{path.name} cannot be read: {error.strerror or error}") from None
-    if len(content) > limit:
-        raise RecordTooLarge(f"{path.name} is over {limit // (1024 * 1024)} MiB")
-    try:
-        data = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise RecordNotReady(f"{path.name} is being written") from None
-    if not isinstance(data, dict):
-        raise RecordNotReady(f"{path.name} does not hold an object")
-    return data

@@ -13,7 +13,8 @@ The ACP host hears of everything from the agent; the editor host only sees what 
   result): ``approval``; leaving it: ``approvalResolved``, with the outcome pressed through the
   bridge, else read from the tool's result once it is there (Cline's panel answered);
 - the status ``idle``: ``turnEnd`` (``end_turn``; ``error``, after an ``error`` event, when the
-  model gave no answer to the last user message); ``failed``: ``error``.
+  model gave no answer to the last user message), with the usage the manifest records;
+  ``failed``: ``error``.
 
 Messages are read before the status, so a turn's text comes before its end, as Cline wrote them.
 The events mean what the ACP host's mean (docs/protocol.md, "Task events").
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cline_bridge.sidecar.cline_records import Usage
 from cline_bridge.sidecar.hosts.editor.records import Session
 from cline_bridge.sidecar.task_events import EventStream
 from cline_bridge.sidecar.tool_calls import tool_kind, tool_title
@@ -71,6 +73,7 @@ class ToolCall:
         """The fields of a ``toolCall`` event (and of a button's result)."""
         return {
             "toolCallId": self.tool_call_id,
+            "tool": self.tool,
             "title": tool_title(self.tool, self.input),
             "toolKind": tool_kind(self.tool),
             "status": self.status,
@@ -175,7 +178,7 @@ class Tracker:
         elif task is not self.current:
             return  # replaced by a newer task: it says no more
         self._read_messages(task, session, tell=True)
-        self._read_status(task, manifest.status, tell=True)
+        self._read_status(task, manifest.status, tell=True, usage=manifest.usage)
 
     def lost(self, reason: str) -> None:
         """The records cannot be read any more: tell the current task's followers that no more
@@ -284,7 +287,9 @@ class Tracker:
         if tell:
             self._emit(task, "toolCall", **call.describe())
 
-    def _read_status(self, task: TrackedTask, status: str, *, tell: bool) -> None:
+    def _read_status(
+        self, task: TrackedTask, status: str, *, tell: bool, usage: Usage | None = None
+    ) -> None:
         before, task.status = task.status, status
         if status == "pending":
             waiting = _waiting_tool(task)
@@ -312,9 +317,11 @@ class Tracker:
             if not answered:
                 self._emit(task, "error", message=NO_ANSWER, code=None)
             stop = "end_turn" if answered else "error"
-            self._emit(task, "turnEnd", turn=task.turns, stopReason=stop, queued=0)
+            self._emit(task, "turnEnd", turn=task.turns, stopReason=stop, queued=0, usage=usage)
         elif ending and status == "cancelled":
-            self._emit(task, "turnEnd", turn=task.turns, stopReason="cancelled", queued=0)
+            self._emit(
+                task, "turnEnd", turn=task.turns, stopReason="cancelled", queued=0, usage=usage
+            )
         if status == "failed" and before != "failed":
             self._emit(task, "error", message="Cline failed the task", code=None)
 
@@ -325,6 +332,7 @@ class Tracker:
             "approval",
             askId=f"ask-{task.ask or task.task_id}",
             toolCallId=call.tool_call_id if call else None,
+            tool=call.tool if call else None,
             title=tool_title(call.tool, call.input) if call else "a tool",
             toolKind=tool_kind(call.tool) if call else "other",
             input=call.input if call else None,

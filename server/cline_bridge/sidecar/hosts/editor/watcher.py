@@ -25,9 +25,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from cline_bridge.sidecar.cline_records import RecordNotReady, RecordTooLarge
 from cline_bridge.sidecar.hosts.editor.records import (
-    RecordNotReady,
-    RecordTooLarge,
     Session,
     UnknownRecord,
     messages_path,
