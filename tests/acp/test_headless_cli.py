@@ -1,30 +1,49 @@
-"""``cline-bridge task --headless --follow --yes`` as a user runs it: a subprocess in a folder,
-a private sidecar, the real Cline CLI behind it, the fake model behind that."""
+"""``cline-bridge task --headless --follow`` as a user runs it: a subprocess in a folder, a
+private sidecar, the real Cline CLI behind it, the fake model behind that. What it prints into a
+pipe is checked here as exact text; the terminal form, through tmux, in test_follow_terminal.py."""
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
 
-from tests.fakes.cline_api import FakeClineAPI, text_turn, write_file
+from tests.fakes.cline_api import FakeClineAPI, call_tool, text_turn, write_file
 from tests.support.cline_env import ClineHome
 
 CLI_TIMEOUT = 60.0
+TERMINAL_SETTINGS = ("NO_COLOR", "FORCE_COLOR", "PAGER", "COLUMNS", "LINES", "TERM")
 
 
-def _run_task(home: ClineHome, *options: str) -> subprocess.CompletedProcess[str]:
-    env = home.spawn_env() | {"CLINE_BRIDGE_ACP_COMMAND": shlex.join(home.command)}
+def _run_task(
+    home: ClineHome,
+    *options: str,
+    answers: str | None = None,
+    env: dict[str, str] | None = None,
+    text: str = "create notes.md",
+) -> subprocess.CompletedProcess[str]:
+    """``cline-bridge task TEXT OPTIONS`` in the home's workspace; ``answers`` piped into its
+    stdin (else /dev/null); ``env`` added to an environment without ``TERMINAL_SETTINGS``."""
+    base = {k: v for k, v in home.spawn_env().items() if k not in TERMINAL_SETTINGS}
+    command = {"CLINE_BRIDGE_ACP_COMMAND": shlex.join(home.command)}
     return subprocess.run(
-        [sys.executable, "-m", "cline_bridge", "task", "create notes.md", *options],
+        [sys.executable, "-m", "cline_bridge", "task", text, *options],
         cwd=home.workspace,
-        env=env,
-        stdin=subprocess.DEVNULL,
+        env=base | command | (env or {}),
+        stdin=subprocess.DEVNULL if answers is None else None,
+        input=answers,
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT,
     )
+
+
+def _transcript(stdout: str) -> list[str]:
+    """The lines printed, with the task id and the turn's time made constant."""
+    stdout = re.sub(r"task \S+_cli\)", "task <id>)", stdout)
+    return [re.sub(r" \u00b7 \d+(\.\d)?s", " \u00b7 <time>", line) for line in stdout.splitlines()]
 
 
 def test_headless_follow_yes_creates_the_file(
@@ -73,3 +92,79 @@ def test_headless_rejects_what_no_one_can_approve(
     assert run.returncode == 0, run.stderr
     assert not target.exists()
     assert "User rejected" in str(fake_model.chat_requests[1].tool_results)
+
+
+def test_an_edit_is_shown_as_a_diff_before_the_question_and_n_leaves_no_file(
+    cline_home: ClineHome, fake_model: FakeClineAPI
+) -> None:
+    target = cline_home.workspace / "hello.txt"
+    fake_model.script(
+        write_file(target, "Hello, world!\n", text_before="I will create the file."),
+        text_turn("I did not create it."),
+    )
+
+    run = _run_task(cline_home, "--headless", answers="n\n", text="Create hello.txt")
+
+    assert run.returncode == 0, run.stderr
+    assert not target.exists()
+    assert _transcript(run.stdout) == [
+        "Task sent to Cline (acp host, task <id>).",
+        "I will create the file.",
+        "  \u00b7 create hello.txt",
+        "  ? Cline wants to create hello.txt",
+        "    --- /dev/null",
+        "    +++ hello.txt",
+        "    @@ -0,0 +1 @@",
+        "    +Hello, world!",
+        "  Approve? [y/N/d/?] n",
+        "  \u2717 create hello.txt (rejected)",
+        "I did not create it.",
+        "  \u2500\u2500 end_turn \u00b7 <time> \u00b7 28 tokens in, 16 out",
+    ]
+    assert "\x1b" not in run.stdout + run.stderr, "a pipe gets no escape codes"
+    assert "User rejected" in str(fake_model.chat_requests[1].tool_results)
+
+
+def test_a_command_is_shown_with_its_folder_before_the_question(
+    cline_home: ClineHome, fake_model: FakeClineAPI
+) -> None:
+    fake_model.script(
+        call_tool("run_commands", {"commands": ["echo hi > ran.txt"]}), text_turn("Ran it.")
+    )
+
+    run = _run_task(cline_home, "--headless", answers="y\n", text="Run it")
+
+    assert run.returncode == 0, run.stderr
+    assert (cline_home.workspace / "ran.txt").read_text() == "hi\n"
+    lines = _transcript(run.stdout)
+    asked = lines.index("  Approve? [y/N/?] y")
+    assert lines[asked - 3 : asked] == [
+        "  ? Cline wants to run `echo hi > ran.txt`",
+        "    $ echo hi > ran.txt",
+        f"    in {cline_home.workspace}",
+    ]
+    assert lines[asked + 1 :] == [
+        "  \u2699 run `echo hi > ran.txt`",
+        "  \u2713 run `echo hi > ran.txt`",
+        "Ran it.",
+        "  \u2500\u2500 end_turn \u00b7 <time> \u00b7 28 tokens in, 16 out",
+    ]
+
+
+def test_colour_is_forced_into_a_pipe_only_without_no_color(
+    cline_home: ClineHome, fake_model: FakeClineAPI
+) -> None:
+    target = cline_home.workspace / "hello.txt"
+    fake_model.script(write_file(target, "one\n"), text_turn("Done."))
+    forced = _run_task(cline_home, "--headless", "--yes", env={"FORCE_COLOR": "1"})
+    fake_model.script(write_file(target, "two\n"), text_turn("Done."))
+    target.unlink()
+
+    refused = _run_task(
+        cline_home, "--headless", "--yes", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}
+    )
+
+    assert (forced.returncode, refused.returncode) == (0, 0), forced.stderr + refused.stderr
+    assert "\x1b[32m+one\x1b[0m" in forced.stdout
+    assert "\x1b" not in refused.stdout + refused.stderr
+    assert "    +two" in refused.stdout.splitlines()

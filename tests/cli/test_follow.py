@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from cline_bridge.cli.follow import FollowSettings, StdinLines, follow_task
+from cline_bridge.cli.answers import StdinLines
+from cline_bridge.cli.follow import FollowSettings, follow_task
 from cline_bridge.client import Bridge
 from tests.support.environment import without_cline_settings
 from tests.support.fake_endpoint import FakeEndpoint, Reply, TaskEvents
@@ -34,8 +36,13 @@ def ev() -> TaskEvents:
     return TaskEvents("t1")
 
 
-def environment(encoding: str = "utf-8") -> dict[str, str]:
-    return without_cline_settings(PYTHONIOENCODING=encoding)
+TERMINAL_SETTINGS = ("NO_COLOR", "FORCE_COLOR", "PAGER", "LESS", "COLUMNS", "LINES", "TERM")
+"""What a person's shell may set that changes how a followed task looks: the tests choose."""
+
+
+def environment(encoding: str = "utf-8", **extra: str) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if k not in TERMINAL_SETTINGS}
+    return without_cline_settings(inherited, PYTHONIOENCODING=encoding, **extra)
 
 
 def task(
@@ -44,12 +51,14 @@ def task(
     stdin: int | None = subprocess.DEVNULL,
     answers: str | None = None,
     encoding: str = "utf-8",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``cline-bridge task ARGS``; ``answers`` is piped into its stdin."""
+    """Run ``cline-bridge task ARGS``; ``answers`` is piped into its stdin; ``env`` is added to
+    an environment without any of ``TERMINAL_SETTINGS``."""
     return subprocess.run(
         [sys.executable, "-m", "cline_bridge", "task", *args],
         cwd=cwd,
-        env=environment(encoding),
+        env=environment(encoding, **(env or {})),
         stdin=None if answers is not None else stdin,
         input=answers,
         capture_output=True,
@@ -77,6 +86,16 @@ def running(*args: str, cwd: Path) -> Iterator[subprocess.Popen[str]]:
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=TIMEOUT)
+
+
+END = "  \u2500\u2500 end_turn \u00b7 <time>"
+"""The end of a turn that ended normally, as ``shown`` writes it."""
+
+
+def shown(stdout: str) -> list[str]:
+    """What was printed after the "Task sent" line, the turn's time made constant."""
+    time = re.compile(r"( \u00b7 |, )(\d+(\.\d)?s|\d+m\d\ds)\b")
+    return [time.sub(r"\1<time>", line, count=1) for line in stdout.splitlines()[1:]]
 
 
 def commands(fake: FakeEndpoint) -> list[str]:
@@ -111,9 +130,10 @@ def approval(ev: TaskEvents, ask_id: str = "a1") -> dict[str, Any]:
         "awaitingApproval",
         askId=ask_id,
         toolCallId="c1",
-        title="Run ls",
+        tool="run_commands",
+        title="run_commands: ls",
         toolKind="execute",
-        input={"command": "ls"},
+        input={"commands": ["ls"]},
         options=["allow_once", "reject_once"],
     )
 
@@ -145,16 +165,17 @@ def test_messages_stream_and_tool_calls_are_one_line_per_status(
     done = task("go", "--follow", cwd=tmp_path)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == (
-        "Task sent to Cline (acp host, task t1).\n"
-        "  \u2026 thinking\n"
-        "Hello world\n"
-        "  \u2699 edit: Edit app.py  [pending]\n"
-        "  \u2699 edit: Edit app.py  [in_progress]\n"
-        "  \u2699 edit: Edit app.py  [completed]\n"
-        "Done.\n"
-        "All good.\n"
-    )
+    assert done.stdout.startswith("Task sent to Cline (acp host, task t1).\n")
+    assert shown(done.stdout) == [
+        "  \u2026 thinking",
+        "Hello world",
+        "  \u00b7 Edit app.py",
+        "  \u2699 Edit app.py",
+        "  \u2713 Edit app.py",
+        "Done.",
+        "All good.",
+        END,
+    ]
     assert commands(fake) == [START]
 
 
@@ -167,7 +188,11 @@ def test_a_terminal_without_unicode_gets_ascii(
     done = task("go", "--follow", cwd=tmp_path, encoding="ascii")
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == ["  * edit: Edit app.py  [completed]", "caf? [31mred[0m"]
+    assert shown(done.stdout) == [
+        "  + Edit app.py",
+        "caf? [31mred[0m",
+        "  -- end_turn, <time>",
+    ]
 
 
 def test_later_turns_and_queued_messages_are_shown_and_followed(
@@ -188,11 +213,13 @@ def test_later_turns_and_queued_messages_are_shown_and_followed(
     done = task("go", "--follow", cwd=tmp_path)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == [
+    assert shown(done.stdout) == [
         "First.",
         "  (queued: and the docs (+1 image))",
+        END,
         "> and the docs (+1 image)",
         "Second.",
+        END,
     ]
 
 
@@ -216,7 +243,7 @@ def test_events_that_beat_the_answer_are_kept_and_other_tasks_ignored(
     done = task("go", "--follow", cwd=tmp_path)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == ["early, then late"]
+    assert shown(done.stdout) == ["early, then late", END]
 
 
 def test_json_prints_each_event_of_the_task_as_received_in_order(
@@ -266,10 +293,13 @@ def test_yes_approves_every_ask_and_says_so(
     done = task("go", "--follow", "--yes", cwd=tmp_path)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == [
-        "  ? Cline wants to Run ls",
+    assert shown(done.stdout) == [
+        "  ? Cline wants to run `ls`",
+        "    $ ls",
+        f"    in {tmp_path}",
         "  Approved automatically (--yes).",
-        "  \u2699 edit: Run ls  [completed]",
+        "  \u2713 run `ls`",
+        END,
     ]
     assert commands(fake) == [START, PRIMARY]
 
@@ -297,12 +327,11 @@ def test_yes_with_json_keeps_stdout_json(
 @pytest.mark.parametrize(
     ("answers", "echo", "button"),
     [
-        ("y\n", "y", PRIMARY),
-        ("Yes\n", "Yes", PRIMARY),
-        ("n\n", "n", SECONDARY),
-        ("\n", "", SECONDARY),
-        ("maybe\n", "maybe", SECONDARY),
-        ("", "(end of input: no)", SECONDARY),
+        ("y\n", ["y"], PRIMARY),
+        ("Yes\n", ["Yes"], PRIMARY),
+        ("n\n", ["n"], SECONDARY),
+        ("\n", [""], SECONDARY),
+        ("", ["(end of input: no)"], SECONDARY),
     ],
 )
 def test_the_question_is_answered_from_a_pipe(
@@ -311,7 +340,7 @@ def test_the_question_is_answered_from_a_pipe(
     tmp_path: Path,
     ev: TaskEvents,
     answers: str,
-    echo: str,
+    echo: list[str],
     button: str,
 ) -> None:
     fake.script[START] = Reply(result=STARTED, events_after=turn(ev, approval(ev))[:-1])
@@ -322,7 +351,13 @@ def test_the_question_is_answered_from_a_pipe(
     done = task("go", "--follow", cwd=tmp_path, answers=answers)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == ["  ? Cline wants to Run ls", f"  Approve? [y/N] {echo}"]
+    assert shown(done.stdout) == [
+        "  ? Cline wants to run `ls`",
+        "    $ ls",
+        f"    in {tmp_path}",
+        *(f"  Approve? [y/N/?] {line}" for line in echo),
+        END,
+    ]
     assert commands(fake) == [START, button]
 
 
@@ -364,11 +399,14 @@ def test_an_ask_resolved_elsewhere_is_not_answered_here(
     done = task("go", "--follow", cwd=tmp_path, stdin=silent_stdin)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == [
-        "  ? Cline wants to Run ls",
-        "  Approve? [y/N] ",
+    assert shown(done.stdout) == [
+        "  ? Cline wants to run `ls`",
+        "    $ ls",
+        f"    in {tmp_path}",
+        "  Approve? [y/N/?] ",
         "  Approval allowed (dialog).",
-        "  \u2699 edit: Run ls  [completed]",
+        "  \u2713 run `ls`",
+        END,
     ]
     assert commands(fake) == [START]
 
@@ -395,12 +433,180 @@ def test_with_nobody_to_ask_the_ask_is_left_to_others(
     done = task("go", "--follow", cwd=tmp_path)  # stdin is /dev/null: not a terminal, no pipe
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines()[1:] == [
-        "  ? Cline wants to Run ls",
+    assert shown(done.stdout) == [
+        "  ? Cline wants to run `ls`",
+        "    $ ls",
+        f"    in {tmp_path}",
         "  Waiting for an answer: in the editor, or cline-bridge approve | reject.",
         "  Approval rejected (button).",
+        END,
     ]
     assert commands(fake) == [START]
+
+
+# -- what an approval shows ------------------------------------------------------------------
+
+
+def edit_approval(ev: TaskEvents, path: Path, old_text: str, new_text: str) -> dict[str, Any]:
+    return ev(
+        "approval",
+        "awaitingApproval",
+        askId="a1",
+        toolCallId="c1",
+        tool="editor",
+        title=f"editor: edit {path}",
+        toolKind="edit",
+        input={"path": str(path), "old_text": old_text, "new_text": new_text},
+        options=["allow_once", "reject_once"],
+    )
+
+
+def ask_then_end(fake: FakeEndpoint, ev: TaskEvents, *middle: dict[str, Any]) -> None:
+    """The task asks (``middle``); either answer ends the turn."""
+    fake.script[START] = Reply(result=STARTED, events_after=turn(ev, *middle)[:-1])
+    end = [ev("turnEnd", "idle", turn=1, stopReason="end_turn")]
+    fake.script[PRIMARY] = Reply(result=PRESSED, events_after=end)
+    fake.script[SECONDARY] = Reply(result={**PRESSED, "action": "rejected"}, events_after=end)
+
+
+def test_an_edit_shows_its_diff_against_the_file_before_the_question(
+    fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, ev: TaskEvents
+) -> None:
+    app = tmp_path / "src" / "app.py"
+    app.parent.mkdir()
+    app.write_text("def main():\n    print('hi')\n\n\nmain()\n")
+    ask_then_end(fake, ev, edit_approval(ev, app, "print('hi')", "print('hello')"))
+
+    done = task("go", "--follow", cwd=tmp_path, answers="n\n")
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert shown(done.stdout) == [
+        "  ? Cline wants to edit src/app.py",
+        "    --- src/app.py",
+        "    +++ src/app.py",
+        "    @@ -1,5 +1,5 @@",
+        "     def main():",
+        "    -    print('hi')",
+        "    +    print('hello')",
+        "     ",
+        "     ",
+        "     main()",
+        "  Approve? [y/N/d/?] n",
+        END,
+    ]
+    assert commands(fake) == [START, SECONDARY]
+
+
+def test_d_shows_the_whole_diff_and_asks_again(
+    fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, ev: TaskEvents
+) -> None:
+    notes = tmp_path / "notes.md"
+    content = "".join(f"line {number}\n" for number in range(1, 41))
+    approval_event = edit_approval(ev, notes, "", content)  # no old_text: a new file
+    ask_then_end(fake, ev, approval_event)
+
+    done = task("go", "--follow", cwd=tmp_path, answers="d\ny\n", env={"LINES": "20"})
+
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = shown(done.stdout)
+    header = [
+        "  ? Cline wants to create notes.md",
+        "    --- /dev/null",
+        "    +++ notes.md",
+        "    @@ -0,0 +1,40 @@",
+    ]
+    first_screen = [f"    +line {number}" for number in range(1, 10)]  # 12 lines: 20 - 8
+    assert lines[: len(header) + 9] == header + first_screen
+    assert lines[len(header) + 9] == "    \u2026 31 more lines (d shows them all)"
+    asked = lines.index("  Approve? [y/N/d/?] d")
+    assert lines[asked + 1 : asked + 4] == ["    --- /dev/null", "    +++ notes.md", header[3]]
+    assert lines[asked + 4 : asked + 44] == [f"    +line {n}" for n in range(1, 41)]
+    assert lines[asked + 44 :] == ["  Approve? [y/N/d/?] y", END]
+    assert commands(fake) == [START, PRIMARY]
+
+
+def test_question_mark_explains_and_other_answers_ask_again(
+    fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, ev: TaskEvents
+) -> None:
+    ask_then_end(fake, ev, edit_approval(ev, tmp_path / "new.txt", "", "x\n"))
+
+    done = task("go", "--follow", cwd=tmp_path, answers="?\nmaybe\nn\n")
+
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = shown(done.stdout)
+    asked = lines.index("  Approve? [y/N/d/?] ?")
+    assert lines[asked + 1 :] == [
+        "    y  approve: Cline goes on and uses the tool",
+        "    n  reject (also Enter, or the end of the input): Cline is told no",
+        "    d  show the whole diff",
+        "    ?  this help",
+        "  Approve? [y/N/d/?] maybe",
+        "    Answer y or n (? explains).",
+        "  Approve? [y/N/d/?] n",
+        END,
+    ]
+    assert commands(fake) == [START, SECONDARY]
+
+
+def test_a_rejected_tool_says_so_and_the_turn_says_what_it_cost(
+    fake: FakeEndpoint, bridge_file: Path, tmp_path: Path, ev: TaskEvents
+) -> None:
+    call = {"toolCallId": "c1", "tool": "run_commands", "title": "run_commands: ls"}
+    fake.script[START] = Reply(result=STARTED, events_after=turn(ev, approval(ev))[:-1])
+    usage = {"inputTokens": 1240, "outputTokens": 56, "cacheReadTokens": 0, "cost": 0.0031}
+    fake.script[SECONDARY] = Reply(
+        result={**PRESSED, "action": "rejected"},
+        events_after=[
+            resolved(ev, "rejected", "button"),
+            ev("toolCall", **call, toolKind="execute", status="failed", input=None, output=None),
+            ev("turnEnd", "idle", turn=1, stopReason="end_turn", usage=usage),
+        ],
+    )
+
+    done = task("go", "--follow", cwd=tmp_path, answers="n\n")
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert shown(done.stdout)[-2:] == [
+        "  \u2717 run `ls` (rejected)",
+        "  \u2500\u2500 end_turn \u00b7 <time> \u00b7 1,240 tokens in, 56 out \u00b7 $0.0031",
+    ]
+
+
+# -- colour ----------------------------------------------------------------------------------
+
+ESCAPE = "\x1b"
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "coloured"),
+    [
+        ((), {}, False),  # a pipe
+        (("--color", "always"), {}, True),
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (("--color", "never"), {"FORCE_COLOR": "1"}, False),
+        (("--color", "always"), {"NO_COLOR": "1"}, True),  # a flag beats the environment
+    ],
+)
+def test_colour_follows_the_flag_then_no_color_then_force_color(
+    fake: FakeEndpoint,
+    bridge_file: Path,
+    tmp_path: Path,
+    ev: TaskEvents,
+    options: tuple[str, ...],
+    env: dict[str, str],
+    coloured: bool,
+) -> None:
+    ask_then_end(fake, ev, edit_approval(ev, tmp_path / "new.txt", "", "x\n"))
+
+    done = task("go", "--follow", *options, cwd=tmp_path, answers="y\n", env=env)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (ESCAPE in done.stdout) is coloured
+    if coloured:
+        assert "    \x1b[32m+x\x1b[0m\n" in done.stdout, "an added line is green, as in git diff"
+    else:
+        assert "    +x\n" in done.stdout
 
 
 # -- how it ends -----------------------------------------------------------------------------
@@ -428,9 +634,9 @@ def test_the_stop_reason_is_the_exit_status(
 
     done = task("go", "--follow", cwd=tmp_path)
 
-    assert (done.returncode, done.stdout, done.stderr) == (
+    assert (done.returncode, shown(done.stdout), done.stderr) == (
         status,
-        "Task sent to Cline (acp host, task t1).\npartial\n",
+        ["partial", END.replace("end_turn", stop)],
         reason,
     )
 

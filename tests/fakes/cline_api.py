@@ -587,6 +587,20 @@ def write_file(
     return DynamicReply(build)
 
 
+def call_tool(
+    name: str,
+    arguments: Mapping[str, Any],
+    *,
+    call_id: str = "call_tool_0",
+    text_before: str | None = None,
+) -> StreamReply:
+    """One call of the agent's tool ``name`` with ``arguments``, e.g. ``run_commands`` with
+    ``{"commands": ["ls"]}`` or ``read_files`` with ``{"files": [{"path": ...}]}`` (the shapes:
+    cline-acp.md, section 6). The agent must offer the tool; it asks before running it."""
+    call = FakeToolCall(call_id, name, json.dumps(arguments))
+    return sse(tool_call_chunks(call, text_before=text_before, piece_size=64))
+
+
 def error_choice_chunk(
     code: str = "context_length_exceeded",
     message: str = "The input exceeds the model's maximum context length.",

@@ -1,53 +1,54 @@
 """Follow one task on a terminal: what ``cline-bridge task --follow`` prints and answers.
 
 ``follow_task`` reads a subscribed ``Bridge``'s ``clineBridge/taskEvent`` notifications for one
-task and renders them as they stream: the agent's text as it arrives, one line per tool-call
-status change, and approvals as a ``y/N`` question (answered from a ``LineSource`` such as
-``StdinLines``, or automatically with ``auto_approve``). With ``json_lines`` each event is one line
-of JSON instead, exactly as received, and nothing else goes to that stream. It returns the exit
-status once the task's turn is over with nothing queued (0 for ``end_turn``, else 1) or the task
-failed (1); the reason for a 1 is one line on ``err``.
+task and renders them as they stream, for a person to judge: the agent's text as it arrives; one
+line per tool-call status change, in words (``edit hello.txt``, ``run `pytest -q```); each
+approval with what it would do (the diff of an edit, the command line and its folder, the URL of
+a fetch) before its question (``y/N/d/?``, answered from a ``LineSource`` such as
+``answers.StdinLines``, or automatically with ``auto_approve``); at the end of the turn its stop
+reason, time and, where Cline recorded them, tokens and cost. On a terminal a spinner says how
+long the model or a tool has been at it; colours follow ``terminal.wants_color``. With
+``json_lines`` each event is one line of JSON instead, exactly as received, and nothing else goes
+to that stream.
 
-Events are read from the bridge's queue, which keeps everything since the handshake: subscribe
-before starting the task, and the events that beat the start command's answer are not lost.
+It returns the exit status once the task's turn is over with nothing queued (0 for
+``end_turn``, else 1) or the task failed (1); the reason for a 1 is one line on ``err``. Events
+are read from the bridge's queue, which keeps everything since the handshake: subscribe before
+starting the task, and the events that beat the start command's answer are not lost.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
+import contextlib
 import json
 import os
 import re
-import stat
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO, TypeVar
 
+from cline_bridge.cli import terminal, tool_view
+from cline_bridge.cli.answers import LineSource
 from cline_bridge.cli.exits import EXIT_ERROR, EXIT_OK
+from cline_bridge.cli.screen import terminal_size
 from cline_bridge.client.bridge import Bridge
 from cline_bridge.wire.errors import BridgeError
 
 TITLE_LIMIT = 160
 """Characters of a tool title or a message shown on one line."""
+PREVIEW_TIMEOUT = 5.0
+"""Seconds an approval waits for the files it shows to be read; then it shows its summary."""
+MIN_PREVIEW_LINES = 10
+"""Lines of a diff an approval shows at least, however small the terminal."""
 
+_T = TypeVar("_T")
 # C0 and C1 controls but tab and newline: agent text must not drive the terminal (escape codes).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-class LineSource(Protocol):
-    """Where answers to approval questions come from."""
-
-    @property
-    def echo(self) -> bool:
-        """Whether to print the answer read: the terminal did not show it (piped input)."""
-        ...
-
-    async def readline(self) -> str | None:
-        """The next line, without its newline; None at the end of the input."""
-        ...
+_YES, _NO, _DIFF, _HELP = ("y", "yes"), ("", "n", "no"), ("d", "diff"), ("?", "h", "help")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,14 @@ class FollowSettings:
     reject_unanswered: bool = False
     """Reject the asks nobody here answers (a headless sidecar has nobody else to ask);
     otherwise they are left to others: the editor, ``cline-bridge approve`` or ``reject``."""
+    color: bool = False
+    """Colour ``out`` (``terminal.wants_color``)."""
+    progress: bool = False
+    """Draw a spinner on ``out``, which must be a terminal."""
+    cwd: str | None = None
+    """The folder paths are shown relative to (default: the current one)."""
+    task_folder: str | None = None
+    """The folder the task's commands run in (default: ``cwd``)."""
 
 
 async def follow_task(
@@ -79,88 +88,6 @@ async def follow_task(
     return await _Follower(bridge, task_id, out, err, settings).run()
 
 
-class StdinLines:
-    """Lines typed or piped into a file descriptor, read by a daemon thread.
-
-    Waiting for an answer then never blocks the event loop, and a question left unanswered never
-    blocks the exit (the thread blocks in ``os.read``, which holds no interpreter lock). On a
-    terminal, lines typed before a question are dropped: they were not its answer.
-    """
-
-    def __init__(self, fd: int = 0) -> None:
-        self.fd = fd
-        self.tty = os.isatty(fd)
-        self._lines: asyncio.Queue[str | None] | None = None
-
-    @property
-    def echo(self) -> bool:
-        return not self.tty
-
-    @staticmethod
-    def can_ask(fd: int = 0) -> bool:
-        """Whether ``fd`` is a terminal or a pipe (a socket counts): somebody can answer there.
-        Not ``/dev/null``, a closed descriptor, or a file."""
-        try:
-            mode = os.fstat(fd).st_mode
-        except OSError:
-            return False
-        return os.isatty(fd) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
-
-    async def readline(self) -> str | None:
-        if self._lines is None:
-            self._lines = asyncio.Queue()
-            reader = threading.Thread(
-                target=self._read,
-                args=(asyncio.get_running_loop(), self._lines),
-                name="cline-bridge-stdin",
-                daemon=True,
-            )
-            reader.start()
-        elif self.tty:
-            while not self._lines.empty():
-                if self._lines.get_nowait() is None:  # the end of the input comes last: keep it
-                    self._lines.put_nowait(None)
-                    break
-        line = await self._lines.get()
-        if line is None:
-            self._lines.put_nowait(None)  # the end of the input answers every later question
-        return line
-
-    def _read(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        partial = ""
-        while True:
-            try:
-                chunk = os.read(self.fd, 4096)
-            except OSError:
-                chunk = b""
-            partial += decoder.decode(chunk, final=not chunk)
-            *complete, partial = partial.split("\n")
-            items: list[str | None] = [line.rstrip("\r") for line in complete]
-            if not chunk:
-                items += [partial] if partial else []
-                items.append(None)
-            try:
-                for item in items:
-                    loop.call_soon_threadsafe(lines.put_nowait, item)
-            except RuntimeError:  # the loop is closed: nobody is asking any more
-                return
-            if not chunk:
-                return
-
-
-@dataclass(frozen=True)
-class _Symbols:
-    tool: str
-    ellipsis: str
-
-    @classmethod
-    def for_stream(cls, stream: TextIO) -> _Symbols:
-        if _encodable(stream, "\u2699\u2026"):
-            return cls(tool="\u2699", ellipsis="\u2026")
-        return cls(tool="*", ellipsis="...")
-
-
 class _Follower:
     def __init__(
         self, bridge: Bridge, task_id: str, out: TextIO, err: TextIO, settings: FollowSettings
@@ -170,16 +97,32 @@ class _Follower:
         self._out = out
         self._err = err
         self._settings = settings
-        self._symbols = _Symbols.for_stream(out)
+        self._cwd = settings.cwd or os.getcwd()
+        self._task_folder = settings.task_folder or self._cwd
+        self._style = terminal.Style(settings.color)
+        self._symbols = terminal.Symbols.for_stream(out)
+        self._spinner = (
+            terminal.Spinner(out, self._style, self._symbols.frames)
+            if settings.progress and not settings.json_lines
+            else None
+        )
         self._open_line = False  # what was written to out last does not end its line
         self._thinking = False
         self._seen = False
+        self._turn_over = False
+        self._turn_started = time.monotonic()
         self._statuses: dict[str, str] = {}
+        self._summaries: dict[str, str] = {}  # toolCallId -> its summary, once it had input
+        self._running: dict[str, str] = {}  # toolCallId -> summary, of tools in progress
+        self._outcomes: dict[str, str] = {}  # toolCallId -> how its ask was answered
+        self._previews: dict[str, Sequence[str]] = {}  # askId -> its whole diff, shown cut
         self._questions: dict[str, asyncio.Task[None]] = {}  # askId -> its question, unanswered
         self._ours: set[str] = set()  # asks answered from here (or about to be)
         self._resolved: set[str] = set()
         self._presses: set[asyncio.Task[None]] = set()
         self._asking = asyncio.Lock()  # one question at a time, answered in order
+        self._question_open = False
+        self._held: list[str] | None = None  # output held while a pager has the terminal
 
     async def run(self) -> int:
         try:
@@ -194,12 +137,15 @@ class _Follower:
                 if self._settings.json_lines:
                     self._write(json.dumps(event, ensure_ascii=False) + "\n")
                 else:
-                    self._render(event)
+                    await self._render(event)
                 status = self._react(event)
                 if status is not None:
                     return status
+                self._show_progress()
             return self._fail("the connection to the bridge was closed")
         finally:
+            if self._spinner is not None:
+                self._spinner.hide()
             self._end_line()
             pending = [*self._questions.values(), *self._presses]
             for task in pending:
@@ -220,6 +166,7 @@ class _Follower:
                 if question is not None:
                     question.cancel()  # answered elsewhere: press nothing
         elif kind == "turnEnd" and state == "idle":
+            self._turn_over = True
             reason = event.get("stopReason")
             if reason == "end_turn":
                 return EXIT_OK
@@ -235,12 +182,13 @@ class _Follower:
         if not isinstance(ask_id, str) or ask_id in self._resolved:
             return
         settings = self._settings
+        diff = self._previews.pop(ask_id, ())
         if settings.auto_approve:
             self._ours.add(ask_id)
             self._note("Approved automatically (--yes).")
             self._spawn_press(approve=True)
         elif settings.answers is not None and not settings.json_lines:
-            question = asyncio.ensure_future(self._ask(ask_id, settings.answers))
+            question = asyncio.ensure_future(self._ask(ask_id, diff, settings.answers))
             self._questions[ask_id] = question
         elif settings.reject_unanswered:
             self._ours.add(ask_id)
@@ -249,22 +197,70 @@ class _Follower:
         elif not settings.json_lines:
             self._line("  Waiting for an answer: in the editor, or cline-bridge approve | reject.")
 
-    async def _ask(self, ask_id: str, answers: LineSource) -> None:
+    async def _ask(self, ask_id: str, diff: Sequence[str], answers: LineSource) -> None:
         async with self._asking:
             if ask_id in self._resolved:
                 return
+            choices = "y/N/d/?" if diff else "y/N/?"
+            while True:
+                answer = await self._question(f"Approve? [{choices}]", answers)
+                key = answer.strip().lower() if answer is not None else "n"
+                if key in _DIFF and diff:
+                    await self._page(diff)
+                elif key in _YES or key in _NO:
+                    break
+                else:
+                    self._explain(bool(diff), unknown=key not in _HELP)
+            # From here the answer is given: a resolution arriving now is ours, not a reason
+            # to withdraw the question.
+            self._questions.pop(ask_id, None)
+            self._ours.add(ask_id)
+            await self._press(approve=key in _YES)
+        self._show_progress()
+
+    async def _question(self, prompt: str, answers: LineSource) -> str | None:
+        self._question_open = True
+        try:
             self._end_line()
-            self._write("  Approve? [y/N] ")
+            self._write(f"  {self._style.paint(prompt, 'bold')} ")
             self._open_line = True
             answer = await answers.readline()
             if answers.echo:
                 self._write("(end of input: no)\n" if answer is None else f"{_one_line(answer)}\n")
             self._open_line = False  # a terminal echoed the answer and its newline
-            # From here the answer is given: a resolution arriving now is ours, not a reason
-            # to withdraw the question.
-            self._questions.pop(ask_id, None)
-            self._ours.add(ask_id)
-            await self._press(approve=answer is not None and _is_yes(answer))
+            return answer
+        finally:
+            self._question_open = False
+
+    def _explain(self, with_diff: bool, *, unknown: bool) -> None:
+        lines = ["    y  approve: Cline goes on and uses the tool"]
+        lines.append("    n  reject (also Enter, or the end of the input): Cline is told no")
+        if with_diff:
+            lines.append("    d  show the whole diff" + (" in $PAGER" if self._pages() else ""))
+        lines.append("    ?  this help")
+        if unknown:
+            self._line("    Answer y or n (? explains).")
+        else:
+            for line in lines:
+                self._line(line)
+
+    async def _page(self, diff: Sequence[str]) -> None:
+        text = "".join(self._style.diff_line(line) + "\n" for line in diff)
+        if self._pages():
+            self._held = []
+            try:
+                if await terminal.page(text):
+                    return
+            finally:
+                held, self._held = self._held, None
+                for piece in held:
+                    self._write(piece)
+        for line in diff:
+            self._line("    " + self._style.diff_line(line))
+
+    def _pages(self) -> bool:
+        """Whether ``d`` opens a pager: only on a terminal (a pipe gets the diff inline)."""
+        return terminal.is_terminal(self._out) and terminal.is_terminal(self._err)
 
     def _spawn_press(self, *, approve: bool) -> None:
         press = asyncio.ensure_future(self._press(approve=approve))
@@ -288,7 +284,7 @@ class _Follower:
 
     # -- text rendering -----------------------------------------------------------------------
 
-    def _render(self, event: Mapping[str, Any]) -> None:
+    async def _render(self, event: Mapping[str, Any]) -> None:
         kind = event.get("kind")
         if kind == "message":
             text = _printable(event.get("text"))
@@ -299,27 +295,31 @@ class _Follower:
             return
         if kind == "thought":
             if not self._thinking and event.get("text"):
-                self._line(f"  {self._symbols.ellipsis} thinking")
                 self._thinking = True
+                if self._spinner is None:  # on a terminal the spinner says it
+                    self._line(f"  {self._symbols.ellipsis} thinking")
             return
         self._thinking = False
         if kind == "toolCall":
             self._render_tool_call(event)
         elif kind == "approval":
-            self._line(f"  ? Cline wants to {self._title(event)}")
+            await self._render_approval(event)
         elif kind == "approvalResolved":
-            if event.get("askId") not in self._ours:
-                source = _one_line(event.get("source")) or "elsewhere"
-                self._line(f"  Approval {_one_line(event.get('outcome'))} ({source}).")
+            self._render_resolution(event)
         elif kind == "turnStart":
+            self._turn_over = False
+            self._turn_started = time.monotonic()
             turn = event.get("turn")
             if isinstance(turn, int) and turn > 1:  # the first turn's text is the task itself
                 self._line(f"> {self._said(event)}")
         elif kind == "queued":
             self._line(f"  (queued: {self._said(event)})")
-        elif kind in ("turnEnd", "error"):
+        elif kind == "turnEnd":
             self._end_line()
-            if kind == "error" and not _is_the_end(event):  # the end says it as it fails
+            self._render_turn_end(event)
+        elif kind == "error":
+            self._end_line()
+            if not _is_the_end(event):  # the end says it as it fails
                 message = _one_line(event.get("message")) or "unknown error"
                 print(f"cline-bridge: {message}", file=self._err, flush=True)
 
@@ -327,17 +327,85 @@ class _Follower:
         call_id, status = event.get("toolCallId"), event.get("status")
         if not isinstance(call_id, str) or not isinstance(status, str):
             return
+        summary = self._summary(call_id, event)
+        if status == "in_progress":
+            self._running[call_id] = summary
+        else:
+            self._running.pop(call_id, None)
         if self._statuses.get(call_id) == status:
             return  # new output or a better title: not a status change
         self._statuses[call_id] = status
-        kind = _one_line(event.get("toolKind"))
-        title = self._title(event)
-        label = f"{kind}: {title}" if kind else title
-        self._line(f"  {self._symbols.tool} {label}  [{_one_line(status)}]")
+        symbols, paint = self._symbols, self._style.paint
+        if status == "completed":
+            line = f"{paint(symbols.done, 'green')} {summary}"
+        elif status == "failed":
+            why = self._outcomes.get(call_id, "failed")
+            line = f"{paint(symbols.failed, 'red')} {summary} {paint(f'({why})', 'red')}"
+        elif status == "in_progress":
+            line = f"{symbols.running} {summary}"
+        else:
+            line = f"{paint(symbols.pending, 'dim')} {summary}"
+        self._line(f"  {line}")
 
-    def _title(self, event: Mapping[str, Any]) -> str:
-        title = _one_line(event.get("title")) or _one_line(event.get("toolKind")) or "use a tool"
-        return self._shorten(title)
+    async def _render_approval(self, event: Mapping[str, Any]) -> None:
+        ask_id = event.get("askId")
+        view = await self._preview(event)
+        mark = self._style.paint("?", "bold")
+        self._line(f"  {mark} Cline wants to {self._shorten(view.summary)}")
+        for detail in view.details:
+            self._line(f"    {detail}")
+        room = max(MIN_PREVIEW_LINES, terminal_size().lines - 8)
+        shown, more = tool_view.cut(view.diff, room)
+        for line in shown:
+            self._line(f"    {self._style.diff_line(line)}")
+        if more:
+            asked = self._settings.answers is not None and not self._settings.auto_approve
+            hint = " (d shows them all)" if asked else ""
+            self._line(f"    {self._symbols.ellipsis} {more} more lines{hint}")
+        if isinstance(ask_id, str):
+            self._previews[ask_id] = view.diff
+
+    def _render_resolution(self, event: Mapping[str, Any]) -> None:
+        outcome, call_id = _one_line(event.get("outcome")), event.get("toolCallId")
+        if isinstance(call_id, str) and outcome in ("rejected", "cancelled"):
+            self._outcomes[call_id] = outcome
+        if event.get("askId") not in self._ours:
+            source = _one_line(event.get("source")) or "elsewhere"
+            self._line(f"  Approval {outcome} ({source}).")
+
+    def _render_turn_end(self, event: Mapping[str, Any]) -> None:
+        parts = [_one_line(event.get("stopReason")) or "ended"]
+        parts.append(terminal.format_seconds(time.monotonic() - self._turn_started))
+        turn = event.get("turn")
+        spent = _usage(event.get("usage"), so_far=isinstance(turn, int) and turn > 1)
+        parts += spent
+        rule = self._symbols.rule * 2
+        self._line(self._style.paint(f"  {rule} {self._symbols.separator.join(parts)}", "dim"))
+
+    def _summary(self, call_id: str, event: Mapping[str, Any]) -> str:
+        """A tool call's summary, fixed once its input is known: ``create hello.txt`` stays so
+        after the file exists."""
+        known = self._summaries.get(call_id)
+        if known is not None:
+            return known
+        summary = self._shorten(tool_view.summarize(event, self._cwd, self._task_folder))
+        if event.get("input"):
+            self._summaries[call_id] = summary
+        return summary
+
+    async def _preview(self, event: Mapping[str, Any]) -> tool_view.ToolView:
+        """What the approval in ``event`` would do, its files read off the event loop."""
+        call_id = event.get("toolCallId")
+        summary = self._summary(call_id, event) if isinstance(call_id, str) else ""
+        folder = self._task_folder
+        try:
+            view = await asyncio.wait_for(
+                _in_daemon_thread(lambda: tool_view.preview(event, self._cwd, folder)),
+                PREVIEW_TIMEOUT,
+            )
+        except asyncio.TimeoutError:
+            return tool_view.ToolView(summary or "use a tool", ("(its files could not be read)",))
+        return tool_view.ToolView(summary or view.summary, view.details, view.diff)
 
     def _said(self, event: Mapping[str, Any]) -> str:
         text = self._shorten(_one_line(event.get("text")))
@@ -350,6 +418,21 @@ class _Follower:
         if len(text) <= TITLE_LIMIT:
             return text
         return text[: TITLE_LIMIT - len(self._symbols.ellipsis)] + self._symbols.ellipsis
+
+    # -- progress -----------------------------------------------------------------------------
+
+    def _show_progress(self) -> None:
+        """Spin while the model or a tool works; not over a question, an open line or a pager."""
+        spinner = self._spinner
+        if spinner is None:
+            return
+        quiet = self._turn_over or self._open_line or self._held is not None
+        if quiet or self._question_open or self._questions or self._asking.locked():
+            spinner.hide()
+        elif self._running:
+            spinner.show(next(reversed(self._running.values())))
+        else:
+            spinner.show("thinking" if self._thinking else "working")
 
     # -- output -------------------------------------------------------------------------------
 
@@ -371,6 +454,11 @@ class _Follower:
             self._open_line = False
 
     def _write(self, text: str) -> None:
+        if self._held is not None:
+            self._held.append(text)
+            return
+        if self._spinner is not None:
+            self._spinner.hide()
         try:
             self._out.write(text)
         except UnicodeEncodeError:  # a terminal that cannot show every character
@@ -379,22 +467,59 @@ class _Follower:
         self._out.flush()
 
 
-def _encodable(stream: TextIO, text: str) -> bool:
-    try:
-        text.encode(getattr(stream, "encoding", None) or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
+def _usage(usage: Any, *, so_far: bool) -> list[str]:
+    """What a turn cost, as Cline recorded it (``turnEnd.usage``): ``1,240 tokens in, 56 out``
+    and ``$0.0031`` (a cost of 0 is left out: Cline records 0 for a model it has no price of)."""
+    if not isinstance(usage, Mapping):
+        return []
+    tokens_in, tokens_out = _count(usage.get("inputTokens")), _count(usage.get("outputTokens"))
+    parts = []
+    if tokens_in is not None or tokens_out is not None:
+        parts.append(f"{tokens_in or 0:,} tokens in, {tokens_out or 0:,} out")
+    cost = usage.get("cost")
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost > 0:
+        parts.append(f"${cost:.4f}" if cost < 1 else f"${cost:.2f}")
+    if parts and so_far:
+        parts[-1] += " (task so far)"
+    return parts
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+async def _in_daemon_thread(work: Callable[[], _T]) -> _T:
+    """``work()``'s result, computed in a daemon thread: a read that hangs (a dead network
+    drive) never holds up the event loop, nor the exit, as the default executor's would."""
+    loop = asyncio.get_running_loop()
+    result: asyncio.Future[_T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not result.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            value = work()
+        except BaseException as error:  # handed to the awaiting task
+            failure = error
+            _call_soon(loop, settle, lambda: result.set_exception(failure))
+        else:
+            _call_soon(loop, settle, lambda: result.set_result(value))
+
+    threading.Thread(target=run, name="cline-bridge-preview", daemon=True).start()
+    return await result
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(*args)
 
 
 def _is_the_end(error: Mapping[str, Any]) -> bool:
     """Whether an ``error`` event ends the task for its followers: the task failed, or no more
     events will come for it (``final``: the editor host cannot read Cline's records any more)."""
     return error.get("state") == "failed" or error.get("final") is True
-
-
-def _is_yes(answer: str) -> bool:
-    return answer.strip().lower() in ("y", "yes")
 
 
 def _printable(value: Any) -> str:

@@ -7,10 +7,9 @@ only the module of its own subcommand (``cli.main``).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 from cline_bridge import __version__
+from cline_bridge.cli.screen import terminal_size
 from cline_bridge.wire.names import ENV_BRIDGE
 
 TYPE_CHECKING = False
@@ -36,7 +35,7 @@ class _HelpFormatter(argparse.HelpFormatter):
     """
 
     def __init__(self, prog: str, **options: Any) -> None:
-        options.setdefault("width", _terminal_columns() - 2)  # argparse's own margin
+        options.setdefault("width", terminal_size().columns - 2)  # argparse's own margin
         super().__init__(prog, **options)
 
 
@@ -47,22 +46,6 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **options: Any) -> None:
         options.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **options)
-
-
-def _terminal_columns() -> int:
-    """What ``shutil.get_terminal_size().columns`` says: $COLUMNS, else the width of the
-    terminal on stdout, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        columns = 0
-    stdout = sys.__stdout__
-    if columns <= 0 and stdout is not None:
-        try:
-            columns = os.get_terminal_size(stdout.fileno()).columns
-        except (ValueError, OSError):  # not a terminal, or closed
-            columns = 0
-    return columns if columns > 0 else 80
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -112,8 +95,9 @@ def _add_task(commands: Subcommands[_Parser]) -> None:
     task.add_argument(
         "--follow",
         action="store_true",
-        help="print the task's messages and tool calls until its turn ends; approvals are asked "
-        "here (y/N, from the terminal or a pipe); Ctrl-C stops following, not the task",
+        help="print the task's messages and tool calls until its turn ends; approvals show the "
+        "diff or the command and are asked here (y/N, d for the whole diff, ? for help; from the "
+        "terminal or a pipe); Ctrl-C stops following, not the task",
     )
     task.add_argument(
         "--yes",
@@ -126,6 +110,14 @@ def _add_task(commands: Subcommands[_Parser]) -> None:
         help="with --follow: print each task event as one line of JSON, nothing else on stdout; "
         "approvals are not asked here but left to others (the editor, cline-bridge approve or "
         "reject) unless --yes; --headless rejects them",
+    )
+    task.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        metavar="WHEN",
+        help="colour what --follow prints: auto (the default: a terminal, unless NO_COLOR is "
+        "set; anything, if FORCE_COLOR is), always or never",
     )
     task.add_argument(
         "--headless",

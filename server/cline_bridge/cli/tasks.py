@@ -11,6 +11,7 @@ instead of finding one (``Bridge.headless``) and follows. Exit statuses: ``cli.e
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from cline_bridge.cli import wording
@@ -73,7 +74,9 @@ def _task_usage(args: argparse.Namespace) -> str | None:
 
 async def _follow(args: argparse.Namespace) -> int:
     """``task --follow`` / ``--headless``: subscribe, start the task, print it until it ends."""
-    from cline_bridge.cli.follow import FollowSettings, StdinLines, follow_task
+    from cline_bridge.cli import terminal
+    from cline_bridge.cli.answers import StdinLines
+    from cline_bridge.cli.follow import FollowSettings, follow_task
     from cline_bridge.client.bridge import Bridge
 
     # Subscribed before the task starts: its first events may beat the command's answer.
@@ -94,11 +97,15 @@ async def _follow(args: argparse.Namespace) -> int:
             print(f"cline-bridge: {why}; follow the task in the editor", file=sys.stderr)
             return EXIT_OK
         asks_here = not args.json and not args.yes and StdinLines.can_ask(0)
+        folders = bridge.record.workspace_folders if bridge.record is not None else ()
         settings = FollowSettings(
             json_lines=args.json,
             auto_approve=args.yes,
             answers=StdinLines(0) if asks_here else None,
             reject_unanswered=args.headless,
+            color=terminal.wants_color(args.color, sys.stdout),
+            progress=terminal.is_terminal(sys.stdout) and os.environ.get("TERM") != "dumb",
+            task_folder=folders[0] if folders else None,
         )
         return await follow_task(bridge, task_id, out=sys.stdout, err=sys.stderr, settings=settings)
 

@@ -26,7 +26,16 @@ async def test_task_follow_yes_approves_the_edit_and_ends_with_the_turn(
     task_id = recording.session.session_id
     assert f"Task sent to Cline (editor host, task {task_id})." in run.stdout
     assert "Approved automatically (--yes)." in run.stdout + run.stderr
-    assert run.stdout.rstrip().endswith("Created hello.txt.")
+    lines = run.stdout.splitlines()
+    asked = lines.index("  ? Cline wants to create hello.txt")  # what was approved is shown
+    assert lines[asked + 1 : asked + 5] == [
+        "    --- /dev/null",
+        "    +++ hello.txt",
+        "    @@ -0,0 +1 @@",
+        "    +hello",
+    ]
+    assert lines[-2] == "Created hello.txt."
+    assert lines[-1].startswith("  \u2500\u2500 end_turn \u00b7 ")
     assert (workspace / "hello.txt").read_text() == "hello\n"
 
 
