@@ -9,6 +9,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.fakes.cline_api import FakeClineAPI, call_tool, text_turn, write_file
 from tests.support.cline_env import ClineHome
@@ -168,3 +169,35 @@ def test_colour_is_forced_into_a_pipe_only_without_no_color(
     assert "\x1b[32m+one\x1b[0m" in forced.stdout
     assert "\x1b" not in refused.stdout + refused.stderr
     assert "    +two" in refused.stdout.splitlines()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_RUN = '$ echo y | cline-bridge task "Make greet.py greet the world" --headless'
+
+
+def _readme_transcript() -> list[str]:
+    """The lines the README shows after ``README_RUN``, up to the end of its block."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index(README_RUN) + 1
+    return lines[start : lines.index("```", start)]
+
+
+def test_the_readme_transcript_is_what_a_run_prints(
+    cline_home: ClineHome, fake_model: FakeClineAPI
+) -> None:
+    greet = cline_home.workspace / "greet.py"
+    greet.write_text("def main():\n    print('hi')\n\n\nmain()\n")
+    patch = (
+        f"*** Begin Patch\n*** Update File: {greet}\n@@ def main():\n"
+        "-    print('hi')\n+    print('Hello, world!')\n*** End Patch"
+    )
+    fake_model.script(
+        call_tool("apply_patch", {"input": patch}, text_before="I'll change the greeting."),
+        text_turn("greet.py now prints Hello, world!"),
+    )
+
+    run = _run_task(cline_home, "--headless", answers="y\n", text="Make greet.py greet the world")
+
+    assert run.returncode == 0, run.stderr
+    assert greet.read_text() == "def main():\n    print('Hello, world!')\n\n\nmain()\n"
+    assert _transcript(run.stdout) == _transcript("\n".join(_readme_transcript()))
