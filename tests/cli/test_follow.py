@@ -814,3 +814,47 @@ def test_only_a_terminal_or_a_pipe_can_be_asked(tmp_path: Path) -> None:
         assert not StdinLines.can_ask(null.fileno())
         assert not StdinLines.can_ask(file.fileno())
     assert not StdinLines.can_ask(1_000_000)  # not open
+
+
+class _HeldAnswer:
+    """A ``LineSource`` that answers ``y`` once the test releases it."""
+
+    echo = True
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def readline(self) -> str | None:
+        self.asked.set()
+        await self.release.wait()
+        return "y"
+
+
+async def test_what_arrives_while_a_question_waits_is_printed_after_its_answer(
+    fake: FakeEndpoint, bridge_file: Path, ev: TaskEvents
+) -> None:
+    fake.script[START] = Reply(result=STARTED, events_after=turn(ev, approval(ev))[:-1])
+    end = [ev("turnEnd", "idle", turn=1, stopReason="end_turn")]
+    fake.script[PRIMARY] = Reply(result=PRESSED, events_after=end)
+    answers, out, err = _HeldAnswer(), io.StringIO(), io.StringIO()
+
+    async with Bridge.connect(bridge_file, subscribe_events=True) as bridge:
+        await bridge.start_new_task("go")
+        settings = FollowSettings(answers=answers, cwd="/w", task_folder="/w")
+        following = asyncio.ensure_future(
+            follow_task(bridge, "t1", out=out, err=err, settings=settings)
+        )
+        await asyncio.wait_for(answers.asked.wait(), TIMEOUT)
+        fake.emit(ev("message", text="Meanwhile."))
+        await asyncio.sleep(0.5)  # the follower has it, and holds it
+        assert out.getvalue().endswith("  Approve? [y/N/?] ")
+        answers.release.set()
+        status = await asyncio.wait_for(following, TIMEOUT)
+
+    assert status == 0
+    assert shown("Task sent\n" + out.getvalue())[-3:] == [
+        "  Approve? [y/N/?] y",
+        "Meanwhile.",
+        "  -- end_turn, <time>",  # a StringIO names no encoding: ASCII marks
+    ]

@@ -122,7 +122,7 @@ class _Follower:
         self._presses: set[asyncio.Task[None]] = set()
         self._asking = asyncio.Lock()  # one question at a time, answered in order
         self._question_open = False
-        self._held: list[str] | None = None  # output held while a pager has the terminal
+        self._held: list[str] | None = None  # output held while a question or a pager waits
 
     async def run(self) -> int:
         try:
@@ -219,18 +219,27 @@ class _Follower:
         self._show_progress()
 
     async def _question(self, prompt: str, answers: LineSource) -> str | None:
+        """Ask ``prompt`` and read the answer. What the task prints meanwhile is held until
+        then: it would push the question away from where the person types."""
         self._question_open = True
+        self._end_line()
+        self._write(f"  {self._style.paint(prompt, 'bold')} ")
+        self._held = []
+        answered = False
         try:
-            self._end_line()
-            self._write(f"  {self._style.paint(prompt, 'bold')} ")
-            self._open_line = True
             answer = await answers.readline()
-            if answers.echo:
-                self._write("(end of input: no)\n" if answer is None else f"{_one_line(answer)}\n")
-            self._open_line = False  # a terminal echoed the answer and its newline
-            return answer
+            answered = True
         finally:
             self._question_open = False
+            held, self._held = self._held, None
+            if not answered:
+                self._write("\n")  # withdrawn (answered elsewhere): its line ends unanswered
+            elif answers.echo:
+                self._write("(end of input: no)\n" if answer is None else f"{_one_line(answer)}\n")
+            # else a terminal echoed the answer and its newline
+            for text in held:
+                self._write(text)
+        return answer
 
     def _explain(self, with_diff: bool, *, unknown: bool) -> None:
         lines = ["    y  approve: Cline goes on and uses the tool"]
