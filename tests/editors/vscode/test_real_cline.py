@@ -13,6 +13,7 @@ own records (real_cline.ClineRecords), never the bridge's own word.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -139,7 +140,19 @@ def test_from_the_terminal_a_rejected_edit_is_not_written_and_the_model_is_told(
     assert (rejected.returncode, rejected.stdout) == (0, "Rejected the edit of hello.txt.\n")
     assert follow.returncode == 0, stderr
     assert stdout.startswith(f"Task sent to Cline (editor host, task {session}).\n")
-    assert stdout.rstrip().endswith("OK, I will not create it.")
+    lines = stdout.splitlines()
+    asked = lines.index("  ? Cline wants to create hello.txt")  # what was asked is shown
+    assert lines[asked + 1 : asked + 5] == [
+        "    --- /dev/null",
+        "    +++ hello.txt",
+        "    @@ -0,0 +1 @@",
+        "    +hello",
+    ]
+    assert lines[-3:-1] == ["  \u2717 create hello.txt (rejected)", "OK, I will not create it."]
+    # Cline 4 records the task's usage: the turn's last line says it.
+    assert re.fullmatch(
+        r"  \u2500\u2500 end_turn \u00b7 \S+ \u00b7 \d+ tokens in, \d+ out", lines[-1]
+    )
     assert not target.exists()
     assert "denied" in json.dumps(fake_model.chat_requests[1].tool_results)
     assert fake_model.problems == []
