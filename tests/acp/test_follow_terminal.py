@@ -2,7 +2,7 @@
 real Cline CLI behind a private sidecar, the fake model behind that.
 
 Each test reads the screen tmux draws (tests/support/tmux.py) and types into it: the diff an edit
-approval shows above its question, the answers y, n, d (the pager) and ?, the colours (read back
+approval shows above its question, the answers y, d (the pager) and ?, the colours (read back
 with ``capture-pane -e``, as tmux renders them), and the spinner that says the model is working.
 """
 
@@ -126,7 +126,7 @@ def script_edit(
     )
 
 
-def test_an_edit_shows_its_diff_before_asking(
+def test_an_edit_shows_its_diff_before_asking_in_colour(
     cline_home: ClineHome, fake_model: FakeClineAPI, open_task: OpenTask
 ) -> None:
     target = cline_home.workspace / "hello.txt"
@@ -146,6 +146,11 @@ def test_an_edit_shows_its_diff_before_asking(
     ]
     assert "I will create the file." in shown
     assert not target.exists()
+    screen = terminal.capture(escapes=True)
+    assert "\x1b[1m+++ hello.txt" in screen  # headers bold, as git diff
+    assert "\x1b[36m@@ -0,0 +1,2 @@" in screen  # hunks cyan
+    assert "\x1b[32m+Hello, world!" in screen  # added lines green
+    assert f"\x1b[1m{EDIT_PROMPT}" in screen  # the question bold
 
     terminal.send("y")
     shown = finish(terminal)
@@ -154,25 +159,9 @@ def test_an_edit_shows_its_diff_before_asking(
     after = shown[shown.index(f"  {EDIT_PROMPT} y") :]
     assert after[1:4] == ["  ⚙ create hello.txt", "  ✓ create hello.txt", "Created hello.txt."]
     assert END_OF_TURN.search(after[4]), after
-
-
-def test_no_leaves_no_file_and_says_rejected(
-    cline_home: ClineHome, fake_model: FakeClineAPI, open_task: OpenTask
-) -> None:
-    target = cline_home.workspace / "hello.txt"
-    fake_model.script(
-        write_file(target, "unwanted\n", text_before="I will create the file."),
-        text_turn("I did not write it."),
-    )
-    terminal = open_task()
-
-    terminal.wait_for(asking(EDIT_PROMPT))
-    terminal.send("n")
-    shown = finish(terminal)
-
-    assert not target.exists()
-    assert "  ✗ create hello.txt (rejected)" in shown
-    assert "I did not write it." in shown
+    screen = terminal.capture(escapes=True, history=True)
+    assert "\x1b[32m✓\x1b[39m create hello.txt" in screen
+    assert re.search(r"\x1b\[2m\s*── end_turn", screen), screen  # the end line dim
 
 
 def test_d_pages_the_whole_diff_then_asks_again(
@@ -206,42 +195,13 @@ def test_d_pages_the_whole_diff_then_asks_again(
     assert target.read_text() == content
 
 
-def test_colours_on_a_terminal(
+def test_no_colour_with_no_color_though_force_color_is_set(
     cline_home: ClineHome, fake_model: FakeClineAPI, open_task: OpenTask
 ) -> None:
-    target = cline_home.workspace / "hello.txt"
-    script_edit(fake_model, target, "Hello, world!\nSecond line\n")
-    terminal = open_task()
-
-    terminal.wait_for(asking(EDIT_PROMPT))
-    screen = terminal.capture(escapes=True)
-    assert "\x1b[1m+++ hello.txt" in screen  # headers bold
-    assert "\x1b[36m@@ -0,0 +1,2 @@" in screen  # hunks cyan
-    assert "\x1b[32m+Hello, world!" in screen  # added lines green
-    assert f"\x1b[1m{EDIT_PROMPT}" in screen  # the question bold
-
-    terminal.send("y")
-    finish(terminal)
-    screen = terminal.capture(escapes=True, history=True)
-    assert "\x1b[32m✓\x1b[39m create hello.txt" in screen
-    assert re.search(r"\x1b\[2m\s*── end_turn", screen), screen  # the end line dim
-
-
-@pytest.mark.parametrize(
-    ("options", "env"),
-    [((), {"NO_COLOR": "1", "FORCE_COLOR": "1"}), (("--color", "never"), {"FORCE_COLOR": "1"})],
-    ids=["NO_COLOR", "color-never"],
-)
-def test_no_colour_when_asked_not_to(
-    cline_home: ClineHome,
-    fake_model: FakeClineAPI,
-    open_task: OpenTask,
-    options: tuple[str, ...],
-    env: dict[str, str],
-) -> None:
+    """``--color never`` and the other orders of precedence: tests/cli/test_follow.py."""
     target = cline_home.workspace / "hello.txt"
     script_edit(fake_model, target, "Hello, world!\n")
-    terminal = open_task(*options, env=env)
+    terminal = open_task(env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
 
     terminal.wait_for(asking(EDIT_PROMPT))
     screen = terminal.capture(escapes=True)

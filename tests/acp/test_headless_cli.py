@@ -152,25 +152,6 @@ def test_a_command_is_shown_with_its_folder_before_the_question(
     ]
 
 
-def test_colour_is_forced_into_a_pipe_only_without_no_color(
-    cline_home: ClineHome, fake_model: FakeClineAPI
-) -> None:
-    target = cline_home.workspace / "hello.txt"
-    fake_model.script(write_file(target, "one\n"), text_turn("Done."))
-    forced = _run_task(cline_home, "--headless", "--yes", env={"FORCE_COLOR": "1"})
-    fake_model.script(write_file(target, "two\n"), text_turn("Done."))
-    target.unlink()
-
-    refused = _run_task(
-        cline_home, "--headless", "--yes", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}
-    )
-
-    assert (forced.returncode, refused.returncode) == (0, 0), forced.stderr + refused.stderr
-    assert "\x1b[32m+one\x1b[0m" in forced.stdout
-    assert "\x1b" not in refused.stdout + refused.stderr
-    assert "    +two" in refused.stdout.splitlines()
-
-
 README = Path(__file__).resolve().parents[2] / "README.md"
 README_RUN = '$ echo y | cline-bridge task "Make greet.py greet the world" --headless'
 
