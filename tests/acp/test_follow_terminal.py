@@ -84,11 +84,14 @@ def lines(screen: str) -> list[str]:
     return found
 
 
-def asking(prompt: str) -> Callable[[str], bool]:
-    """Whether the screen's last line is ``prompt``, waiting for its answer."""
+def asking(prompt: str, after: str | None = None) -> Callable[[str], bool]:
+    """Whether the screen's last line is ``prompt``, waiting for its answer, and (if given) the
+    line above it ``after``: a question asked again, not the one already on the screen."""
 
     def shows_the_question(screen: str) -> bool:
         shown = lines(screen)
+        if after is not None and shown[-2:-1] != [after]:
+            return False
         return bool(shown) and shown[-1] == f"  {prompt}"
 
     shows_the_question.__name__ = f"the question {prompt!r} on the last line"
@@ -229,7 +232,7 @@ def test_a_command_shows_its_line_and_folder_and_explains_the_choices(
         f"    in {cline_home.workspace.resolve()}",
     ]
     terminal.send("?")
-    shown = lines(terminal.wait_for(asking(COMMAND_PROMPT)))
+    shown = lines(terminal.wait_for(asking(COMMAND_PROMPT, after="    ?  this help")))
     assert shown[-5:-1] == [  # no d: a command has no diff to show
         f"  {COMMAND_PROMPT} ?",
         "    y  approve: Cline goes on and uses the tool",
@@ -237,7 +240,9 @@ def test_a_command_shows_its_line_and_folder_and_explains_the_choices(
         "    ?  this help",
     ]
     terminal.send("maybe")
-    shown = lines(terminal.wait_for(asking(COMMAND_PROMPT)))
+    shown = lines(
+        terminal.wait_for(asking(COMMAND_PROMPT, after="    Answer y or n (? explains)."))
+    )
     assert shown[-3:-1] == [f"  {COMMAND_PROMPT} maybe", "    Answer y or n (? explains)."]
     assert not (cline_home.workspace / "ran.txt").exists()
 
@@ -264,6 +269,7 @@ def test_the_spinner_runs_while_the_model_works_and_leaves_nothing(
         terminal.wait_for(asking(EDIT_PROMPT))
         still_asking(terminal, EDIT_PROMPT)  # no spinner under a question
         terminal.send("y")
+        terminal.wait_for("  ✓ create hello.txt")  # the tool ran (a spinner may show till then)
 
         # The model's answer is held: the spinner says how long it has been working, in place.
         first = terminal.wait_for(SPINNER)
@@ -313,6 +319,7 @@ def test_ctrl_c_clears_the_spinner_and_stops_the_sidecar(
     try:
         terminal.wait_for(asking(EDIT_PROMPT))
         terminal.send("y")
+        terminal.wait_for("  ✓ create hello.txt")  # then the model's answer is held
         terminal.wait_for(SPINNER)
         terminal.press("C-c")
         assert terminal.wait_exit() == 130
