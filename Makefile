@@ -39,6 +39,7 @@ $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m compileall -q server tests
 	touch $@
 
 $(NPM_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
@@ -102,9 +103,14 @@ test-client: $(NPM_STAMP)
 	cd $(CLIENT) && npm test
 
 # Most tests run on every core (pytest-xdist); the code-server ones (marked alone: each takes
-# about 1 GB) one at a time, after them. Exit status 5 is "no test selected", for a PYTEST_ARGS
-# that names tests of one kind only.
+# about 1 GB) one at a time, after them. The package is compiled first, as pip compiles an
+# installed one: with PYTHONDONTWRITEBYTECODE set, each of the suite's hundreds of sidecars and
+# commands would otherwise compile every module it imports, about 30 s of CPU in all (`make
+# install` compiles it once already, so that the __pycache__ folders exist before the bundles,
+# whose prerequisites are the package's folders, are built). Exit status 5 is "no test
+# selected", for a PYTEST_ARGS that names tests of one kind only.
 test-python: $(PY_STAMP) $(VSIX) vsix-all e2e-tools
+	$(PY) -m compileall -q server tests
 	$(PY) -m pytest -m "not alone" -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PY) -m pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
 

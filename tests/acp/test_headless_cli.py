@@ -95,19 +95,23 @@ def test_headless_rejects_what_no_one_can_approve(
     assert "User rejected" in str(fake_model.chat_requests[1].tool_results)
 
 
-def test_an_edit_is_shown_as_a_diff_before_the_question_and_n_leaves_no_file(
+def test_each_approval_shows_what_it_would_do_before_the_question(
     cline_home: ClineHome, fake_model: FakeClineAPI
 ) -> None:
+    """An edit (answered n: no file) and then a command (answered y: it runs), in one task, as
+    exact text: a pipe gets no escape codes."""
     target = cline_home.workspace / "hello.txt"
     fake_model.script(
         write_file(target, "Hello, world!\n", text_before="I will create the file."),
-        text_turn("I did not create it."),
+        call_tool("run_commands", {"commands": ["echo hi > ran.txt"]}, call_id="call_run_0"),
+        text_turn("I ran it, and created nothing."),
     )
 
-    run = _run_task(cline_home, "--headless", answers="n\n", text="Create hello.txt")
+    run = _run_task(cline_home, "--headless", answers="n\ny\n", text="Create hello.txt")
 
     assert run.returncode == 0, run.stderr
     assert not target.exists()
+    assert (cline_home.workspace / "ran.txt").read_text() == "hi\n"
     assert _transcript(run.stdout) == [
         "Task sent to Cline (acp host, task <id>).",
         "I will create the file.",
@@ -119,37 +123,18 @@ def test_an_edit_is_shown_as_a_diff_before_the_question_and_n_leaves_no_file(
         "    +Hello, world!",
         "  Approve? [y/N/d/?] n",
         "  \u2717 create hello.txt (rejected)",
-        "I did not create it.",
-        "  \u2500\u2500 end_turn \u00b7 <time> \u00b7 28 tokens in, 16 out",
-    ]
-    assert "\x1b" not in run.stdout + run.stderr, "a pipe gets no escape codes"
-    assert "User rejected" in str(fake_model.chat_requests[1].tool_results)
-
-
-def test_a_command_is_shown_with_its_folder_before_the_question(
-    cline_home: ClineHome, fake_model: FakeClineAPI
-) -> None:
-    fake_model.script(
-        call_tool("run_commands", {"commands": ["echo hi > ran.txt"]}), text_turn("Ran it.")
-    )
-
-    run = _run_task(cline_home, "--headless", answers="y\n", text="Run it")
-
-    assert run.returncode == 0, run.stderr
-    assert (cline_home.workspace / "ran.txt").read_text() == "hi\n"
-    lines = _transcript(run.stdout)
-    asked = lines.index("  Approve? [y/N/?] y")
-    assert lines[asked - 3 : asked] == [
+        "  \u00b7 run `echo hi > ran.txt`",
         "  ? Cline wants to run `echo hi > ran.txt`",
         "    $ echo hi > ran.txt",
         f"    in {cline_home.workspace}",
-    ]
-    assert lines[asked + 1 :] == [
+        "  Approve? [y/N/?] y",
         "  \u2699 run `echo hi > ran.txt`",
         "  \u2713 run `echo hi > ran.txt`",
-        "Ran it.",
-        "  \u2500\u2500 end_turn \u00b7 <time> \u00b7 28 tokens in, 16 out",
+        "I ran it, and created nothing.",
+        "  \u2500\u2500 end_turn \u00b7 <time> \u00b7 42 tokens in, 24 out",
     ]
+    assert "\x1b" not in run.stdout + run.stderr, "a pipe gets no escape codes"
+    assert "User rejected" in str(fake_model.chat_requests[1].tool_results)
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"
