@@ -121,7 +121,6 @@ class _Follower:
         self._resolved: set[str] = set()
         self._presses: set[asyncio.Task[None]] = set()
         self._asking = asyncio.Lock()  # one question at a time, answered in order
-        self._question_open = False
         self._held: list[str] | None = None  # output held while a question or a pager waits
 
     async def run(self) -> int:
@@ -221,7 +220,6 @@ class _Follower:
     async def _question(self, prompt: str, answers: LineSource) -> str | None:
         """Ask ``prompt`` and read the answer. What the task prints meanwhile is held until
         then: it would push the question away from where the person types."""
-        self._question_open = True
         self._end_line()
         self._write(f"  {self._style.paint(prompt, 'bold')} ")
         self._held = []
@@ -230,15 +228,13 @@ class _Follower:
             answer = await answers.readline()
             answered = True
         finally:
-            self._question_open = False
-            held, self._held = self._held, None
+            held = self._release_held()
             if not answered:
                 self._write("\n")  # withdrawn (answered elsewhere): its line ends unanswered
             elif answers.echo:
                 self._write("(end of input: no)\n" if answer is None else f"{_one_line(answer)}\n")
             # else a terminal echoed the answer and its newline
-            for text in held:
-                self._write(text)
+            self._write("".join(held))
         return answer
 
     def _explain(self, with_diff: bool, *, unknown: bool) -> None:
@@ -261,9 +257,7 @@ class _Follower:
                 if await terminal.page(text):
                     return
             finally:
-                held, self._held = self._held, None
-                for piece in held:
-                    self._write(piece)
+                self._write("".join(self._release_held()))
         for line in diff:
             self._line("    " + self._style.diff_line(line))
 
@@ -435,8 +429,9 @@ class _Follower:
         spinner = self._spinner
         if spinner is None:
             return
+        # Output is held while a question or a pager waits; a question due is queued or locked.
         quiet = self._turn_over or self._open_line or self._held is not None
-        if quiet or self._question_open or self._questions or self._asking.locked():
+        if quiet or self._questions or self._asking.locked():
             spinner.hide()
         elif self._running:
             spinner.show(next(reversed(self._running.values())))
@@ -462,7 +457,14 @@ class _Follower:
             self._write("\n")
             self._open_line = False
 
+    def _release_held(self) -> list[str]:
+        """Stop holding output (see ``_question``); what was held, for the caller to write."""
+        held, self._held = self._held or [], None
+        return held
+
     def _write(self, text: str) -> None:
+        if not text:
+            return
         if self._held is not None:
             self._held.append(text)
             return
