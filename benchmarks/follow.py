@@ -31,9 +31,7 @@ removed.
 from __future__ import annotations
 
 import asyncio
-import compileall
 import contextlib
-import importlib.util
 import math
 import os
 import shlex
@@ -183,16 +181,15 @@ def extract_baseline(dest: Path, timeout: float) -> Path:
 
 def installed_package() -> Path:
     """The folder of the `cline_bridge` this interpreter imports (the editable install)."""
-    spec = importlib.util.find_spec("cline_bridge")
-    if spec is None or not spec.submodule_search_locations:
+    folders = repo.package_folders()
+    if not folders:
         raise FollowFailed("cline_bridge is not installed in this interpreter (make install)")
-    return Path(next(iter(spec.submodule_search_locations)))
+    return folders[0]
 
 
 def compile_tree(package: Path) -> None:
-    """Write the package's bytecode, as installing it does (and as run.py does for this tree):
-    under PYTHONDONTWRITEBYTECODE every start would otherwise compile every module."""
-    if not compileall.compile_dir(str(package), quiet=1):
+    """Write the package's bytecode (`repo.compile_package`), as run.py does for this tree."""
+    if not repo.compile_package(package):
         raise FollowFailed(f"cannot compile {package}")
 
 

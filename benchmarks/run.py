@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
 import importlib.util
 import json
 import os
@@ -46,6 +45,7 @@ import control
 import follow
 import lsp_chat
 import pythons
+import repo
 import robustness
 import streaming
 from lsp_client import LspError
@@ -387,10 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def compile_package() -> None:
     """Compile the package's bytecode, as installing it does: the sidecar and the commands are
     timed as a user runs them, not with their modules compiled at every start."""
-    spec = importlib.util.find_spec("cline_bridge")
-    if spec is not None and spec.submodule_search_locations:
-        for folder in spec.submodule_search_locations:
-            compileall.compile_dir(folder, quiet=1)
+    for folder in repo.package_folders():
+        repo.compile_package(folder)
 
 
 def measure_commands(plan: Plan) -> dict[str, Any]:
